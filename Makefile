@@ -1,0 +1,163 @@
+# stackd — top-level build (plain GNU make, objects out of tree under build/)
+#
+#   make            build libstackd, the daemons and their ctl tools
+#   make deps       install the Debian packages for build, tests, demo, bench
+#   make check      unit + integration tests under ASan+UBSan (build/san/)
+#   make fuzz       build the libFuzzer targets and run each FUZZ_TIME seconds
+#   make bench      run the side-by-side benchmarks in bench/
+#   make demo       build and run the whole site on this machine
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Daemon directories add themselves with a module.mk fragment that appends
+# to PROGS (see lbd/module.mk for the shape), so this file rarely changes.
+
+BUILD	?= build
+SAN	?= 0
+PREFIX	?= /usr/local
+DESTDIR	?=
+FUZZ_TIME ?= 60
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wformat=2 -Wno-unused-parameter -Wno-format-nonliteral
+CPPFLAGS += -D_GNU_SOURCE -Icommon
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -MMD -MP
+TLS_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
+LDLIBS	+= $(TLS_LIBS) -lm
+
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ALL_CFLAGS += $(SANFLAGS)
+LDFLAGS	+= $(SANFLAGS)
+endif
+
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+COMMON_SRC := $(sort $(wildcard common/*.c))
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+LIB	:= $(BUILD)/libstackd.a
+
+# Programs: each entry NAME has NAME_SRC (sources) and installs to sbin
+# (daemons) or bin (ctl tools) according to NAME_DIR.
+PROGS	:=
+-include $(sort $(wildcard */module.mk))
+PROG_BINS := $(PROGS:%=$(BUILD)/bin/%)
+
+# The foundation's end-to-end example: ctl socket + HTTPS listener.
+EXAMPLE_SRC := $(sort $(wildcard tests/chain/*.c))
+EXAMPLE	:= $(BUILD)/tests/stackd-hello
+
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+UNIT	:= $(BUILD)/tests/check_stackd
+
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BUILD := build/fuzz
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Icommon \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+.PHONY: all deps check check-unit check-integration check-build fuzz fuzz-build \
+	bench demo install clean man-lint
+
+all: $(LIB) $(PROG_BINS) $(EXAMPLE)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+# One link rule for every program registered by a module.mk.
+define prog_rule
+$(BUILD)/bin/$(1): $$($(1)_SRC:%.c=$(BUILD)/%.o) $(LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$($(1)_SRC:%.c=$(BUILD)/%.o) $(LIB) $$($(1)_LIBS) $$(LDLIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+
+$(EXAMPLE): $(EXAMPLE_SRC:%.c=$(BUILD)/%.o) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(EXAMPLE_SRC:%.c=$(BUILD)/%.o) $(LIB) $(LDLIBS)
+
+$(UNIT): $(UNIT_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB) $(CHECK_LIBS) $(LDLIBS)
+
+deps:
+	@sh tests/deps.sh
+
+# `make check` always tests the sanitizer build, in its own tree.
+check:
+	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 check-build
+	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 check-unit check-integration-only
+	@sh tests/summary.sh build/san
+
+# Test certificates (CA, server ECDSA+RSA, a wrong CA), keys mode 0600.
+CERTS	:= $(BUILD)/certs/stamp
+$(CERTS): tests/mkcerts.sh
+	@mkdir -p $(@D)
+	sh tests/mkcerts.sh $(@D)
+	@touch $@
+
+check-build: all $(UNIT) $(CERTS)
+
+check-unit: check-build
+	@mkdir -p $(BUILD)/results
+	CK_DEFAULT_TIMEOUT=60 STACKD_COUNTS=$(BUILD)/results/unit.counts \
+		STACKD_TESTDATA=$(CURDIR)/tests/data \
+		STACKD_CERTS=$(CURDIR)/$(BUILD)/certs $(UNIT)
+
+check-integration: check-build check-integration-only
+
+.PHONY: check-integration-only
+check-integration-only:
+	@mkdir -p $(BUILD)/results
+	STACKD_BUILD=$(CURDIR)/$(BUILD) STACKD_COUNTS=$(BUILD)/results/integration.counts \
+		sh tests/integration/run.sh $(T)
+
+fuzz-build: $(FUZZ_BINS)
+
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(COMMON_SRC)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(COMMON_SRC) $(LDLIBS)
+
+fuzz: fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME)
+
+bench: all
+	@set -e; for b in bench/*.sh; do [ -e "$$b" ] || continue; echo "== $$b"; \
+		STACKD_BUILD=$(CURDIR)/$(BUILD) sh "$$b"; done
+
+demo: all
+	@if [ -x etc/demo.sh ]; then STACKD_BUILD=$(CURDIR)/$(BUILD) sh etc/demo.sh; \
+	else STACKD_BUILD=$(CURDIR)/$(BUILD) sh tests/chain/demo.sh; fi
+
+man-lint:
+	@set -e; for m in man/*.[0-9]; do [ -e "$$m" ] || continue; mandoc -Tlint -Wwarning "$$m"; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+		$(DESTDIR)$(PREFIX)/share/man/man8
+	@set -e; for p in $(PROGS); do \
+		case "$$p" in *ctl) d=bin ;; *) d=sbin ;; esac; \
+		echo install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(PREFIX)/$$d/$$p; \
+		install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(PREFIX)/$$d/$$p; done
+	@set -e; for m in man/*.[578]; do [ -e "$$m" ] || continue; s=$${m##*.}; \
+		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+
+clean:
+	rm -rf build
+
+-include $(COMMON_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(EXAMPLE_SRC:%.c=$(BUILD)/%.d)
+-include $(foreach p,$(PROGS),$($(p)_SRC:%.c=$(BUILD)/%.d))

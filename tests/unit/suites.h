@@ -1,0 +1,22 @@
+/* One Check suite per common/ module; check_main.c runs them all.
+ * CK_RUN_SUITE=conf (Check's own variable) runs one. */
+#ifndef STACKD_SUITES_H
+#define STACKD_SUITES_H
+
+#include <check.h>
+
+Suite	*buf_suite(void);
+Suite	*log_suite(void);
+Suite	*ev_suite(void);
+Suite	*conf_suite(void);
+Suite	*ctl_suite(void);
+Suite	*net_suite(void);
+Suite	*daemon_suite(void);
+Suite	*metrics_suite(void);
+Suite	*tls_suite(void);
+Suite	*http_suite(void);
+
+/* Directory of test fixtures (tests/data), from STACKD_TESTDATA. */
+const char *testdata_dir(void);
+
+#endif
