@@ -96,11 +96,14 @@ $(UNIT): $(UNIT_OBJ) $(LIB)
 deps:
 	@sh tests/deps.sh
 
-# `make check` always tests the sanitizer build, in its own tree.
-check:
+# `make check` always tests the sanitizer build, in its own tree. Both stages
+# run even if the first fails; the last line adds their counts.
+check: deps
 	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 check-build
-	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 check-unit check-integration-only
-	@sh tests/summary.sh build/san
+	@rm -f build/san/results/*.counts; st=0; \
+	$(MAKE) --no-print-directory BUILD=build/san SAN=1 check-unit || st=1; \
+	$(MAKE) --no-print-directory BUILD=build/san SAN=1 check-integration-only || st=1; \
+	sh tests/summary.sh build/san || st=1; exit $$st
 
 # Test certificates (CA, server ECDSA+RSA, a wrong CA), keys mode 0600.
 CERTS	:= $(BUILD)/certs/stamp
@@ -122,8 +125,8 @@ check-integration: check-build check-integration-only
 .PHONY: check-integration-only
 check-integration-only:
 	@mkdir -p $(BUILD)/results
-	STACKD_BUILD=$(CURDIR)/$(BUILD) STACKD_COUNTS=$(BUILD)/results/integration.counts \
-		sh tests/integration/run.sh $(T)
+	STACKD_SRC=$(CURDIR) STACKD_BUILD=$(CURDIR)/$(BUILD) STACKD_COUNTS=$(BUILD)/results/integration.counts \
+		bash tests/integration/run.sh $(T)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -138,7 +141,8 @@ bench: all
 	@set -e; for b in bench/*.sh; do [ -e "$$b" ] || continue; echo "== $$b"; \
 		STACKD_BUILD=$(CURDIR)/$(BUILD) sh "$$b"; done
 
-demo: all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@if [ -x etc/demo.sh ]; then STACKD_BUILD=$(CURDIR)/$(BUILD) sh etc/demo.sh; \
 	else STACKD_BUILD=$(CURDIR)/$(BUILD) sh tests/chain/demo.sh; fi
 

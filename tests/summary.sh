@@ -1,0 +1,16 @@
+#!/bin/sh
+# Add the unit (Check) and integration counts of a make check into one line.
+set -u
+dir=${1:-build/san}/results
+p=0; f=0
+for c in "$dir/unit.counts" "$dir/integration.counts"; do
+	if [ ! -r "$c" ]; then
+		echo "summary: $c missing: a test stage did not run" >&2
+		f=$((f + 1))
+		continue
+	fi
+	read -r cp cf < "$c"
+	p=$((p + cp)); f=$((f + cf))
+done
+echo "total: $p passed, $f failed"
+[ "$f" -eq 0 ]
