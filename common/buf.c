@@ -107,6 +107,9 @@ buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	va_list	 ap2;
 	int	 n;
 
+	/* buf_tail() of a never-allocated buffer would be NULL + 0. */
+	if (b->data == NULL && buf_reserve(b, 1) == -1)
+		return -1;
 	va_copy(ap2, ap);
 	n = vsnprintf(buf_tail(b), buf_room(b), fmt, ap2);
 	va_end(ap2);

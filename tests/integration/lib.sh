@@ -9,6 +9,8 @@
 #   expect_eq NAME GOT WANT
 #   expect_match NAME TEXT ERE
 #   wait_for SECS CMD...   poll CMD (every 20 ms) until it succeeds or time runs out
+#   ok_wait NAME SECS CMD...  pass when CMD succeeds within SECS (CMD may be a
+#                          shell function: it runs in this shell)
 #   start_daemon NAME CMD...  run CMD -d -N 3 and wait for READY=1 on fd 3
 #   stop_daemon NAME       SIGTERM, wait, pass only on exit status 0 (ASan
 #                          leak reports make it non-zero)
@@ -75,6 +77,12 @@ wait_for() {
 		[ $(( $(date +%s%N) / 1000000 )) -ge $deadline ] && return 1
 		sleep 0.02
 	done
+}
+
+ok_wait() {
+	local name=$1 secs=$2; shift 2
+	if wait_for "$secs" "$@"; then pass "$name"; else
+		fail "$name" "not true within ${secs}s: $*"; fi
 }
 
 daemon_pid() { cat "$T_DIR/$1.pid" 2>/dev/null; }

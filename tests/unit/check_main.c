@@ -4,17 +4,6 @@
 
 #include "suites.h"
 
-/* TEMPORARY while modules land in parallel: missing suites are weak. */
-#pragma weak buf_suite
-#pragma weak log_suite
-#pragma weak ev_suite
-#pragma weak conf_suite
-#pragma weak ctl_suite
-#pragma weak net_suite
-#pragma weak daemon_suite
-#pragma weak metrics_suite
-#pragma weak tls_suite
-#pragma weak http_suite
 
 static Suite *(*const suites[])(void) = {
 	buf_suite,
@@ -48,8 +37,7 @@ main(void)
 
 	sr = srunner_create(NULL);
 	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
-		if (suites[i] != NULL)
-			srunner_add_suite(sr, suites[i]());
+		srunner_add_suite(sr, suites[i]());
 	srunner_run_all(sr, CK_NORMAL);
 	run = srunner_ntests_run(sr);
 	failed = srunner_ntests_failed(sr);
