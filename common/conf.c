@@ -484,7 +484,7 @@ parse_stmt(struct parser *P, struct conf_lex *lx, const struct src *src,
     const struct conf_tok *first, tail_t *tailp, int depth)
 {
 	struct conf_tok tok = *first;
-	struct conf_stmt *st;
+	struct conf_stmt *st = NULL;
 	tail_t	 child;
 	char	*arg, what[64];
 	int	 ntok = 0;

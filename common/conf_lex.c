@@ -276,8 +276,8 @@ string_scan(struct conf_lex *lx, const char **endp, size_t *outlen)
 static int
 lex_string(struct conf_lex *lx, struct conf_tok *tok)
 {
-	const char *end, *p;
-	size_t	 n, k;
+	const char *end = NULL, *p;
+	size_t	 n = 0, k;
 	char	*out;
 
 	tok->type = CONF_TOK_STRING;

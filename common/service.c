@@ -583,6 +583,7 @@ service_main(const struct service_ops *ops, int argc, char **argv, void *arg)
 	buf_free(&errors);
 	if (svc.opts.check_only) {
 		printf("configuration OK\n");
+		fflush(stdout);
 		ops->conf_free(svc.conf);
 		return 0;
 	}

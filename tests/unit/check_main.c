@@ -16,6 +16,7 @@ static Suite *(*const suites[])(void) = {
 	metrics_suite,
 	tls_suite,
 	http_suite,
+	service_suite,
 };
 
 const char *

@@ -15,6 +15,7 @@ Suite	*daemon_suite(void);
 Suite	*metrics_suite(void);
 Suite	*tls_suite(void);
 Suite	*http_suite(void);
+Suite	*service_suite(void);
 
 /* Directory of test fixtures (tests/data), from STACKD_TESTDATA. */
 const char *testdata_dir(void);
