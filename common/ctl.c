@@ -29,16 +29,6 @@ static const struct ctl_command builtin_help = {
 	"help", 0, 0, "help", help_builtin
 };
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* A table is written in the code: a bad entry is the programmer's. */
 static int
 table_check(const struct ctl_command *table, bool *own_help, char *err,

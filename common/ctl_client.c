@@ -17,21 +17,12 @@
 
 #include "buf.h"
 #include "ctl.h"
+#include "log.h"
 
 #define CTL_CLIENT_TIMEOUT_MS	10000
 #define CTL_CLIENT_TIMEOUT_MAX	86400	/* seconds accepted by -t */
 #define CTL_STATUS_MAX		(CTL_ERROR_MAX + 64)	/* first line */
 #define CTL_COPY_CHUNK		16384
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint64_t
 now_ms(void)

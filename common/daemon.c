@@ -39,24 +39,6 @@ static struct {
 	socklen_t		 sunlen;
 } notify = { .fd = -1 };
 
-static int seterr(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Fill the caller's error buffer; returns -1 so errors read as
- * "return seterr(...)". */
-static int
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* -N: a decimal fd that is open in this process. */
 static int
 parse_notify_fd(const char *s, int *out, char *err, size_t errlen)

@@ -3,6 +3,7 @@
 #define STACKD_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_LVL_ERR = 0,
@@ -26,6 +27,11 @@ void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_vlog(enum log_level, int with_errno, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 3, 0)));
+/* Fill a caller's error buffer (NULL or size 0: ignored); returns -1 so
+ * failures read "return seterr(err, errlen, ...)". A message longer
+ * than the buffer is cut short, as snprintf does. */
+int	seterr(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 _Noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

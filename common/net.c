@@ -35,24 +35,6 @@ struct hostport {
 	uint16_t	 port;
 };
 
-static int seterr(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Fill the caller's error buffer; returns -1 so errors read as
- * "return seterr(...)". */
-static int
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Decimal digits only (no sign, no spaces), at most max. */
 static int
 parse_decimal(const char *p, unsigned long max, unsigned long *out)

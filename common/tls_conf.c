@@ -62,22 +62,6 @@ tls_errstr(char *buf, size_t len, int code, const char *fmt, ...)
 	snprintf(buf, len, "%s: %s", what, why);
 }
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * Read a whole PEM file, NUL-terminated (mbedTLS counts the NUL in the
  * length it is given for PEM). A key file must not be open to group or

@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "suites.h"
+#include "testutil.h"
 
 #define WAIT_MS		5000
 
@@ -82,28 +83,6 @@ wait_child(pid_t pid, int want_status)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status), "child died, status %#x", status);
 	ck_assert_int_eq(WEXITSTATUS(status), want_status);
-}
-
-struct tmpdir {
-	char	 dir[64];
-	char	 path[256];
-};
-
-static void
-tmpdir_make(struct tmpdir *t)
-{
-	snprintf(t->dir, sizeof(t->dir), "/tmp/stackd-daemon-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(t->dir));
-}
-
-static const char *
-tmpdir_file(struct tmpdir *t, const char *name)
-{
-	int	 n;
-
-	n = snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
-	ck_assert(n > 0 && (size_t)n < sizeof(t->path));
-	return t->path;
 }
 
 /* ---- command line ---- */
@@ -289,7 +268,7 @@ START_TEST(pidfile_lock_held)
 	int		 fd;
 	ssize_t		 n;
 
-	tmpdir_make(&t);
+	tmpdir_make(&t, "daemon");
 	path = tmpdir_file(&t, "lbd.pid");
 	pf = pidfile_open(path, &other, rep.err, sizeof(rep.err));
 	ck_assert_msg(pf != NULL, "%s", rep.err);
@@ -340,7 +319,7 @@ START_TEST(pidfile_stale_and_errors)
 	int		 fd;
 	ssize_t		 n;
 
-	tmpdir_make(&t);
+	tmpdir_make(&t, "daemon");
 	/* Left by a crash, with a longer pid: taken over and truncated. */
 	path = tmpdir_file(&t, "stale.pid");
 	ck_assert_int_ge(fd = open(path, O_CREAT | O_WRONLY, 0644), 0);
@@ -503,7 +482,7 @@ START_TEST(notify_socket_path)
 	struct tmpdir	 t;
 	const char	*path;
 
-	tmpdir_make(&t);
+	tmpdir_make(&t, "daemon");
 	path = tmpdir_file(&t, "notify");
 	notify_socket_roundtrip(path);
 	ck_assert_int_eq(unlink(path), 0);

@@ -16,6 +16,7 @@
 
 #include "net.h"
 #include "suites.h"
+#include "testutil.h"
 
 #define WAIT_MS		5000
 
@@ -461,28 +462,6 @@ START_TEST(socket_options)
 }
 END_TEST
 
-struct tmpdir {
-	char	 dir[64];
-	char	 path[256];
-};
-
-static void
-tmpdir_make(struct tmpdir *t)
-{
-	snprintf(t->dir, sizeof(t->dir), "/tmp/stackd-net-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(t->dir));
-}
-
-static const char *
-tmpdir_file(struct tmpdir *t, const char *name)
-{
-	int	 n;
-
-	n = snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
-	ck_assert(n > 0 && (size_t)n < sizeof(t->path));
-	return t->path;
-}
-
 static int
 connect_unix(const struct net_addr *a)
 {
@@ -505,7 +484,7 @@ START_TEST(unix_listen_stale_and_live)
 	const char	*path;
 	int		 lfd, lfd2, cfd, afd, fd;
 
-	tmpdir_make(&t);
+	tmpdir_make(&t, "net");
 	path = tmpdir_file(&t, "ctl.sock");
 	snprintf(spec, sizeof(spec), "unix:%s", path);
 	ck_assert_int_eq(net_addr_parse(spec, 0, &a, err, sizeof(err)), 0);

@@ -1,0 +1,27 @@
+/* Helpers shared by the unit suites. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <check.h>
+
+#include "testutil.h"
+
+void
+tmpdir_make(struct tmpdir *t, const char *tag)
+{
+	int	 n;
+
+	n = snprintf(t->dir, sizeof(t->dir), "/tmp/stackd-%s-XXXXXX", tag);
+	ck_assert(n > 0 && (size_t)n < sizeof(t->dir));
+	ck_assert_ptr_nonnull(mkdtemp(t->dir));
+}
+
+const char *
+tmpdir_file(struct tmpdir *t, const char *name)
+{
+	int	 n;
+
+	n = snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
+	ck_assert(n > 0 && (size_t)n < sizeof(t->path));
+	return t->path;
+}
