@@ -16,6 +16,8 @@ SAN	?= 0
 PREFIX	?= /usr/local
 DESTDIR	?=
 FUZZ_TIME ?= 60
+# make check's fuzz smoke run, seconds per target
+CHECK_FUZZ_TIME ?= 10
 
 CC	?= cc
 CFLAGS	?= -O2 -g
@@ -103,6 +105,8 @@ check: deps
 	@rm -f build/san/results/*.counts; st=0; \
 	$(MAKE) --no-print-directory BUILD=build/san SAN=1 check-unit || st=1; \
 	$(MAKE) --no-print-directory BUILD=build/san SAN=1 check-integration-only || st=1; \
+	$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(CHECK_FUZZ_TIME) \
+		STACKD_COUNTS=$(CURDIR)/build/san/results/fuzz.counts || st=1; \
 	sh tests/summary.sh build/san || st=1; exit $$st
 
 # Test certificates (CA, server ECDSA+RSA, a wrong CA), keys mode 0600.

@@ -5,6 +5,8 @@ set -eu
 dir=$1
 secs=$2
 status=0
+clean=0
+failed=0
 for bin in "$dir"/fuzz_*; do
 	[ -x "$bin" ] || continue
 	name=${bin##*/fuzz_}
@@ -16,10 +18,14 @@ for bin in "$dir"/fuzz_*; do
 	    -artifact_prefix="$dir/crashes-$name/" "$work" >"$dir/fuzz_$name.log" 2>&1; then
 		grep -E 'stat::number_of_executed_units|Done' "$dir/fuzz_$name.log" | tail -n 2
 		echo "fuzz_$name: clean"
+		clean=$((clean + 1))
 	else
 		tail -n 30 "$dir/fuzz_$name.log"
 		echo "fuzz_$name: FAILED (artifacts in $dir/crashes-$name)"
 		status=1
+		failed=$((failed + 1))
 	fi
 done
+[ -n "${STACKD_COUNTS:-}" ] && echo "$clean $failed" > "$STACKD_COUNTS"
+echo "fuzz: $clean passed, $failed failed"
 exit $status
