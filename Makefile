@@ -44,6 +44,7 @@ LIB	:= $(BUILD)/libstackd.a
 # Programs: each entry NAME has NAME_SRC (sources) and installs to sbin
 # (daemons) or bin (ctl tools) according to NAME_DIR.
 PROGS	:=
+UNIT_EXTRA_SRC :=
 -include $(sort $(wildcard */module.mk))
 PROG_BINS := $(PROGS:%=$(BUILD)/bin/%)
 
@@ -91,9 +92,10 @@ $(EXAMPLE): $(EXAMPLE_SRC:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(EXAMPLE_SRC:%.c=$(BUILD)/%.o) $(LIB) $(LDLIBS)
 
-$(UNIT): $(UNIT_OBJ) $(LIB)
+UNIT_EXTRA_OBJ = $(UNIT_EXTRA_SRC:%.c=$(BUILD)/%.o)
+$(UNIT): $(UNIT_OBJ) $(UNIT_EXTRA_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB) $(CHECK_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(UNIT_EXTRA_OBJ) $(LIB) $(CHECK_LIBS) $(LDLIBS)
 
 deps:
 	@sh tests/deps.sh

@@ -268,13 +268,15 @@ enum step { STEP_FREED = -1, STEP_BLOCKED, STEP_NEXT };
 static enum step
 conn_read(struct conn *c)
 {
+	size_t	 room;
 	ssize_t	 n;
 
 	do {
-		if (buf_reserve(&c->in, 4096) == -1) {
-			/* Head over the parser's cap: it answers 431. */
+		/* Room up to the cap, which lies past the parser's head limit:
+		 * the parser always sees enough to answer 431 itself. */
+		room = c->in.max - buf_used(&c->in);
+		if (room == 0 || buf_reserve(&c->in, room < 4096 ? room : 4096) == -1)
 			break;
-		}
 		n = tls_read(c->tls, buf_tail(&c->in), buf_room(&c->in));
 		if (n > 0)
 			buf_commit(&c->in, (size_t)n);

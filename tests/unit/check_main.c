@@ -5,6 +5,7 @@
 #include "suites.h"
 
 
+
 static Suite *(*const suites[])(void) = {
 	buf_suite,
 	log_suite,
@@ -17,6 +18,8 @@ static Suite *(*const suites[])(void) = {
 	tls_suite,
 	http_suite,
 	service_suite,
+	webd_static_suite,
+	webd_fcgi_suite,
 };
 
 const char *

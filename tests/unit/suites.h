@@ -16,6 +16,8 @@ Suite	*metrics_suite(void);
 Suite	*tls_suite(void);
 Suite	*http_suite(void);
 Suite	*service_suite(void);
+Suite	*webd_static_suite(void);
+Suite	*webd_fcgi_suite(void);
 
 /* Directory of test fixtures (tests/data), from STACKD_TESTDATA. */
 const char *testdata_dir(void);

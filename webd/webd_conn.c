@@ -1,0 +1,666 @@
+/* webd connections: read a request, answer it, keep alive or close. Plain
+ * and TLS share everything but the three I/O calls below. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "tls.h"
+#include "webd.h"
+
+#define CONN_IN_MAX_EXTRA	1024
+#define CONN_OUT_MAX		(256 * 1024)
+#define CONN_HEADERS		128
+#define CONN_FILE_CHUNK		(16 * 1024)
+#define CONN_LINGER_MS		2000
+#define CONN_LOGLINE_MAX	2048
+
+enum conn_state { C_HANDSHAKE, C_READ, C_WRITE, C_LINGER };
+enum step { STEP_FREED = -1, STEP_BLOCKED, STEP_NEXT };
+
+struct webd_conn {
+	struct webd		*w;
+	int			 fd;
+	struct tls_conn		*tls;		/* NULL: plain */
+	struct net_addr		 peer;
+	enum conn_state		 state;
+	struct buf		 in, out;
+	struct http_parser	 parser;
+	bool			 close_after;
+	bool			 in_request;	/* bytes of a request arrived */
+	struct ev_timer		 timer;
+	/* the file part of the response */
+	int			 file_fd;
+	off_t			 file_off, file_left;
+	char			*chunk;		/* TLS: file bytes being written */
+	size_t			 chunk_len, chunk_off;
+	/* for the access log and metrics */
+	uint64_t		 t_start;
+	int			 status;
+	uint64_t		 body_bytes;
+	char			 logline[CONN_LOGLINE_MAX];	/* request part */
+	struct webd_conn	*next, **prevp;
+};
+
+/* I/O: plain sockets and TLS behind one face. Results: >0 bytes, 0 EOF,
+ * -1 with *want set (EV_READ/EV_WRITE) when it would block, -2 error. */
+static ssize_t
+io_read(struct webd_conn *c, void *p, size_t len, unsigned *want)
+{
+	ssize_t	 n;
+
+	if (c->tls != NULL) {
+		n = tls_read(c->tls, p, len);
+		if (n == TLS_WANT_READ || n == TLS_WANT_WRITE) {
+			*want = tls_want_events((int)n);
+			return -1;
+		}
+		return n < 0 ? -2 : n;
+	}
+	n = read(c->fd, p, len);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+		*want = EV_READ;
+		return -1;
+	}
+	return n < 0 ? -2 : n;
+}
+
+static ssize_t
+io_write(struct webd_conn *c, const void *p, size_t len, unsigned *want)
+{
+	ssize_t	 n;
+
+	if (c->tls != NULL) {
+		n = tls_write(c->tls, p, len);
+		if (n == TLS_WANT_READ || n == TLS_WANT_WRITE) {
+			*want = tls_want_events((int)n);
+			return -1;
+		}
+		return n < 0 ? -2 : n;
+	}
+	n = send(c->fd, p, len, MSG_NOSIGNAL);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+		*want = EV_WRITE;
+		return -1;
+	}
+	return n < 0 ? -2 : n;
+}
+
+static bool
+io_pending(struct webd_conn *c)
+{
+	return c->tls != NULL && tls_pending(c->tls);
+}
+
+static struct ev_loop *
+loop_of(struct webd_conn *c)
+{
+	return service_loop(c->w->svc);
+}
+
+static void
+conn_free(struct webd_conn *c)
+{
+	struct webd *w = c->w;
+
+	ev_timer_stop(loop_of(c), &c->timer);
+	ev_fd_del(loop_of(c), c->fd);
+	close(c->fd);
+	if (c->file_fd != -1)
+		close(c->file_fd);
+	tls_conn_free(c->tls);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	free(c->chunk);
+	if ((*c->prevp = c->next) != NULL)
+		c->next->prevp = c->prevp;
+	w->nconns--;
+	free(c);
+	if (w->stopping && w->nconns == 0)
+		service_stopped(w->svc);
+}
+
+static void
+conn_timeout(struct ev_loop *loop, void *arg)
+{
+	struct webd_conn *c = arg;
+
+	if (c->state == C_LINGER)
+		;
+	else if (c->in_request)
+		webd_limit_hit(c->w, "header_timeout");
+	else if (c->state == C_READ)
+		webd_limit_hit(c->w, "idle_timeout");
+	else
+		webd_limit_hit(c->w, "send_timeout");
+	conn_free(c);
+}
+
+/* Access log and metrics for the response just finished. */
+static void
+conn_account(struct webd_conn *c)
+{
+	struct webd	*w = c->w;
+	char		 class[4] = "0xx", when[64], addr[NET_ADDRSTRLEN];
+	double		 secs;
+	time_t		 now;
+	struct tm	 tm;
+
+	ev_update_now(loop_of(c));
+	secs = (double)(ev_now(loop_of(c)) - c->t_start) / 1000.0;
+	class[0] = (char)('0' + c->status / 100);
+	counter_inc(metric_with(w->m_requests, (const char *const[]){ class, NULL }));
+	counter_add_u64(metric_series0(w->m_bytes), c->body_bytes);
+	histogram_observe(metric_series0(w->m_duration), secs);
+	w->nrequests++;
+	if (w->log_fd == -1)
+		return;
+	now = time(NULL);
+	localtime_r(&now, &tm);
+	net_addr_str(&c->peer, addr, sizeof(addr));
+	if (w->conf->log_format == LOG_JSON) {
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", &tm);
+		buf_printf(&w->logbuf, "{\"time\":\"%s\",\"client\":\"%s\",%s,"
+		    "\"status\":%d,\"bytes\":%llu,\"duration\":%.6f}\n", when,
+		    addr, c->logline, c->status,
+		    (unsigned long long)c->body_bytes, secs);
+	} else {
+		strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
+		buf_printf(&w->logbuf, "%s - - [%s] %s %d %llu %.3f\n", addr,
+		    when, c->logline, c->status,
+		    (unsigned long long)c->body_bytes, secs);
+	}
+	ev_defer(loop_of(c), &w->logflush);
+}
+
+/* Quote a header value for the access log: printable ASCII, with '"' and
+ * '\' escaped; other bytes as \xHH. Cut (with "...") at max. */
+static size_t
+log_quote(char *out, size_t max, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t	 o = 0, i;
+	unsigned char ch;
+
+	for (i = 0; i < len && o + 8 < max; i++) {
+		ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)ch;
+		} else if (ch < 0x20 || ch > 0x7e) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		} else
+			out[o++] = (char)ch;
+	}
+	if (i < len && o + 4 <= max) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static void
+log_request(struct webd_conn *c, const struct http_msg *msg, const char *head,
+    size_t headlen)
+{
+	const struct http_header *ref, *ua;
+	char	 rl[768], rf[512], uas[512];
+	const char *eol = memchr(head, '\r', headlen);
+
+	log_quote(rl, sizeof(rl), head, eol ? (size_t)(eol - head) : 0);
+	ref = http_header_get(msg, "Referer");
+	ua = http_header_get(msg, "User-Agent");
+	log_quote(rf, sizeof(rf), ref ? ref->value : "-", ref ? ref->value_len : 1);
+	log_quote(uas, sizeof(uas), ua ? ua->value : "-", ua ? ua->value_len : 1);
+	if (c->w->conf->log_format == LOG_JSON)
+		snprintf(c->logline, sizeof(c->logline), "\"request\":\"%s\","
+		    "\"referer\":\"%s\",\"user_agent\":\"%s\"", rl, rf, uas);
+	else
+		snprintf(c->logline, sizeof(c->logline), "\"%s\" \"%s\" \"%s\"",
+		    rl, rf, uas);
+}
+
+/* Date, Server, Connection and the end of the head. */
+static int
+finish_head(struct webd_conn *c)
+{
+	char	 date[HTTP_DATE_LEN];
+
+	if (http_date(time(NULL), date) == NULL)
+		return -1;
+	if (http_write_header(&c->out, "Date", date) == -1 ||
+	    http_write_header(&c->out, "Server", "webd") == -1 ||
+	    (c->close_after &&
+	    http_write_header(&c->out, "Connection", "close") == -1))
+		return -1;
+	return http_write_end_head(&c->out);
+}
+
+/* A short text answer made here (health, errors of the request itself). */
+static int
+respond_text(struct webd_conn *c, int minor, int status, const char *text)
+{
+	char	 len[24];
+
+	snprintf(len, sizeof(len), "%zu", strlen(text));
+	c->status = status;
+	c->body_bytes = strlen(text);
+	if (http_write_status_line(&c->out, minor, status, NULL) == -1 ||
+	    http_write_header(&c->out, "Content-Type",
+	    "text/plain; charset=utf-8") == -1 ||
+	    http_write_header(&c->out, "Content-Length", len) == -1 ||
+	    finish_head(c) == -1 || buf_puts(&c->out, text) == -1)
+		return -1;
+	return 0;
+}
+
+#define HDR(msg, name, field)	do {					\
+	const struct http_header *h_ = http_header_get(msg, name);	\
+	sr.field = h_ ? h_->value : NULL;				\
+	sr.field##_len = h_ ? h_->value_len : 0;			\
+} while (0)
+
+static int
+serve_static(struct webd_conn *c, const struct http_msg *msg, size_t pathlen)
+{
+	struct static_req sr = { 0 };
+	struct static_result res;
+	struct buf	 body;
+	int		 rv = -1;
+
+	sr.method = msg->method;
+	sr.minor = msg->minor;
+	sr.path = msg->target;
+	sr.path_len = pathlen;
+	HDR(msg, "If-None-Match", if_none_match);
+	HDR(msg, "If-Modified-Since", if_modified_since);
+	HDR(msg, "Range", range);
+	HDR(msg, "If-Range", if_range);
+	HDR(msg, "Accept-Encoding", accept_encoding);
+	buf_init(&body, 4096);
+	if (static_serve(&c->w->sconf, &sr, &c->out, &body, &res) == 0 &&
+	    finish_head(c) == 0 &&
+	    buf_append(&c->out, buf_head(&body), buf_used(&body)) == 0) {
+		c->status = res.status;
+		c->body_bytes = buf_used(&body) + (uint64_t)res.length;
+		c->file_fd = res.fd;
+		c->file_off = res.offset;
+		c->file_left = res.length;
+		if (res.status >= 400)
+			log_debug("%s: %d %s", sr.path ? "static" : "", res.status,
+			    res.reason ? res.reason : "");
+		rv = 0;
+	} else if (res.fd != -1)
+		close(res.fd);
+	buf_free(&body);
+	return rv;
+}
+
+/* One complete head at the start of c->in: build the whole answer. */
+static int
+dispatch(struct webd_conn *c, const struct http_msg *msg, size_t headlen)
+{
+	struct webd	*w = c->w;
+	const char	*q;
+	size_t		 pathlen;
+	int		 rv;
+
+	log_request(c, msg, buf_head(&c->in), headlen);
+	c->close_after = !msg->keep_alive || w->stopping;
+	/* Static files take no body: answer, then close without reading it. */
+	if (msg->body != HTTP_BODY_NONE &&
+	    !(msg->body == HTTP_BODY_LENGTH && msg->content_length == 0)) {
+		c->close_after = true;
+		if (msg->body == HTTP_BODY_LENGTH &&
+		    msg->content_length > w->conf->max_body) {
+			webd_limit_hit(w, "max_body");
+			rv = respond_text(c, msg->minor, 413,
+			    "413 Content Too Large\n");
+			goto done;
+		}
+	}
+	if (msg->target_form != HTTP_TARGET_ORIGIN) {
+		rv = respond_text(c, msg->minor, 400, "400 Bad Request\n");
+		goto done;
+	}
+	q = memchr(msg->target, '?', msg->target_len);
+	pathlen = q ? (size_t)(q - msg->target) : msg->target_len;
+	if (w->conf->health != NULL && strlen(w->conf->health) == pathlen &&
+	    memcmp(w->conf->health, msg->target, pathlen) == 0) {
+		rv = respond_text(c, msg->minor, w->stopping ? 503 : 200,
+		    w->stopping ? "stopping\n" : "ok\n");
+		goto done;
+	}
+	rv = serve_static(c, msg, pathlen);
+ done:
+	buf_consume(&c->in, headlen);
+	return rv;
+}
+
+/* Parse what is buffered; switch to writing once there is an answer. */
+static void
+conn_process(struct webd_conn *c)
+{
+	struct http_header storage[CONN_HEADERS];
+	struct http_msg	 msg;
+	int		 n;
+
+	if (buf_used(&c->in) == 0)
+		return;
+	if (!c->in_request) {
+		/* First byte of a request: the whole head must follow within
+		 * header-timeout (not reset by each byte: slowloris). */
+		c->in_request = true;
+		c->t_start = ev_now(loop_of(c));
+		ev_timer_start(loop_of(c), &c->timer,
+		    c->w->conf->header_timeout_ms);
+	}
+	http_msg_init(&msg, storage, CONN_HEADERS);
+	n = http_parse_request(&c->parser, buf_head(&c->in), buf_used(&c->in),
+	    &msg);
+	if (n == 0)
+		return;
+	ev_timer_stop(loop_of(c), &c->timer);
+	c->in_request = false;
+	if (n < 0) {
+		if (c->parser.status == 431 || c->parser.status == 414)
+			webd_limit_hit(c->w, "max_header_size");
+		log_debug("fd %d: bad request: %s", c->fd, c->parser.error);
+		snprintf(c->logline, sizeof(c->logline), "\"-\" \"-\" \"-\"");
+		c->close_after = true;
+		buf_reset(&c->in);
+		if (respond_text(c, 1, c->parser.status,
+		    http_status_reason(c->parser.status) ?
+		    http_status_reason(c->parser.status) : "error") == -1)
+			c->close_after = true;
+	} else if (dispatch(c, &msg, (size_t)n) == -1) {
+		buf_reset(&c->out);
+		c->close_after = true;
+		respond_text(c, msg.minor, 500, "500 Internal Server Error\n");
+	}
+	http_parser_reset(&c->parser);
+	c->state = C_WRITE;
+	/* A client that does not read its answer is cut at idle-timeout. */
+	ev_timer_start(loop_of(c), &c->timer, c->w->conf->idle_timeout_ms);
+}
+
+static enum step
+conn_read(struct webd_conn *c)
+{
+	unsigned want = EV_READ;
+	size_t	 room;
+	ssize_t	 n;
+
+	do {
+		/* Room up to the cap, which lies past max-header-size: the
+		 * parser always sees enough to answer 431 itself. */
+		room = c->in.max - buf_used(&c->in);
+		if (room == 0 || buf_reserve(&c->in, room < 4096 ? room : 4096) == -1)
+			break;
+		n = io_read(c, buf_tail(&c->in), buf_room(&c->in), &want);
+		if (n > 0)
+			buf_commit(&c->in, (size_t)n);
+		else if (n == -1) {
+			ev_fd_mod(loop_of(c), c->fd, want);
+			break;
+		} else {
+			conn_free(c);
+			return STEP_FREED;
+		}
+	} while (io_pending(c));
+	conn_process(c);
+	return c->state == C_READ ? STEP_BLOCKED : STEP_NEXT;
+}
+
+/* Send the file part: sendfile on plain sockets, read + tls_write on TLS
+ * (the chunk stays put until fully written: the retry contract). */
+static enum step
+send_file(struct webd_conn *c)
+{
+	unsigned want = EV_WRITE;
+	ssize_t	 n;
+
+	while (c->file_left > 0 || c->chunk_off < c->chunk_len) {
+		if (c->tls == NULL) {
+			n = sendfile(c->fd, c->file_fd, &c->file_off,
+			    (size_t)(c->file_left > (1 << 30) ? (1 << 30) :
+			    c->file_left));
+			if (n == -1 && errno == EAGAIN) {
+				ev_fd_mod(loop_of(c), c->fd, EV_WRITE);
+				return STEP_BLOCKED;
+			}
+			if (n <= 0)
+				goto fail;
+			c->file_left -= n;
+			continue;
+		}
+		if (c->chunk_off == c->chunk_len) {
+			if (c->chunk == NULL &&
+			    (c->chunk = malloc(CONN_FILE_CHUNK)) == NULL)
+				goto fail;
+			n = pread(c->file_fd, c->chunk, (size_t)(c->file_left >
+			    CONN_FILE_CHUNK ? CONN_FILE_CHUNK : c->file_left),
+			    c->file_off);
+			if (n <= 0)
+				goto fail;
+			c->chunk_len = (size_t)n;
+			c->chunk_off = 0;
+			c->file_off += n;
+			c->file_left -= n;
+		}
+		n = io_write(c, c->chunk + c->chunk_off,
+		    c->chunk_len - c->chunk_off, &want);
+		if (n == -1) {
+			ev_fd_mod(loop_of(c), c->fd, want);
+			return STEP_BLOCKED;
+		}
+		if (n < 0)
+			goto fail;
+		c->chunk_off += (size_t)n;
+	}
+	close(c->file_fd);
+	c->file_fd = -1;
+	return STEP_NEXT;
+ fail:
+	/* The file shrank under us or the peer went away: nothing to mend. */
+	log_debug("fd %d: sending file: %s", c->fd, strerror(errno));
+	conn_free(c);
+	return STEP_FREED;
+}
+
+static void
+conn_linger(struct webd_conn *c)
+{
+	/* Unread request bytes would turn our close into a reset that may
+	 * destroy the answer in flight: half-close, drain, then close. */
+	c->state = C_LINGER;
+	if (c->tls != NULL)
+		(void)tls_close(c->tls);
+	shutdown(c->fd, SHUT_WR);
+	ev_fd_mod(loop_of(c), c->fd, EV_READ);
+	ev_timer_start(loop_of(c), &c->timer, CONN_LINGER_MS);
+}
+
+static enum step
+conn_write(struct webd_conn *c)
+{
+	unsigned want = EV_WRITE;
+	ssize_t	 n;
+
+	while (buf_used(&c->out) > 0) {
+		n = io_write(c, buf_head(&c->out), buf_used(&c->out), &want);
+		if (n == -1) {
+			ev_fd_mod(loop_of(c), c->fd, want);
+			return STEP_BLOCKED;
+		}
+		if (n < 0) {
+			conn_free(c);
+			return STEP_FREED;
+		}
+		buf_consume(&c->out, (size_t)n);
+	}
+	if (c->file_fd != -1) {
+		enum step s = send_file(c);
+
+		if (s != STEP_NEXT)
+			return s;
+	}
+	conn_account(c);
+	ev_timer_stop(loop_of(c), &c->timer);
+	if (c->close_after) {
+		conn_linger(c);
+		return STEP_BLOCKED;
+	}
+	c->state = C_READ;
+	ev_fd_mod(loop_of(c), c->fd, EV_READ);
+	ev_timer_start(loop_of(c), &c->timer, c->w->conf->idle_timeout_ms);
+	/* A pipelined request may already be buffered. */
+	conn_process(c);
+	return c->state == C_READ ? STEP_BLOCKED : STEP_NEXT;
+}
+
+static void
+conn_drain_linger(struct webd_conn *c)
+{
+	char	 sink[4096];
+	unsigned want;
+	ssize_t	 n;
+
+	while ((n = c->tls ? io_read(c, sink, sizeof(sink), &want) :
+	    read(c->fd, sink, sizeof(sink))) > 0)
+		;
+	if (n == 0 || n < -1 || (c->tls == NULL && errno != EAGAIN))
+		conn_free(c);
+}
+
+static void
+conn_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
+{
+	struct webd_conn *c = arg;
+	int		 rc;
+
+	for (;;) {
+		switch (c->state) {
+		case C_HANDSHAKE:
+			rc = tls_handshake(c->tls);
+			if (rc == 0) {
+				c->state = C_READ;
+				continue;
+			}
+			if (rc == TLS_ERR) {
+				log_debug("fd %d: handshake: %s", fd,
+				    tls_conn_error(c->tls));
+				conn_free(c);
+				return;
+			}
+			ev_fd_mod(loop, fd, tls_want_events(rc));
+			return;
+		case C_READ:
+			if (conn_read(c) != STEP_NEXT)
+				return;
+			continue;
+		case C_WRITE:
+			if (conn_write(c) != STEP_NEXT)
+				return;
+			continue;
+		case C_LINGER:
+			conn_drain_linger(c);
+			return;
+		}
+	}
+}
+
+void
+webd_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
+{
+	struct webd	*w = arg;
+	struct webd_conn *c;
+	struct net_addr	 peer;
+	struct tls_config *tls = NULL;
+	char		 err[256];
+	int		 fd, i;
+
+	for (i = 0; i < w->nlfd; i++)
+		if (w->lfd[i] == lfd)
+			tls = w->ltls[i];
+	while ((fd = net_accept(lfd, &peer)) != -1) {
+		if (w->nconns >= w->conf->max_conns) {
+			webd_limit_hit(w, "max_connections");
+			close(fd);
+			continue;
+		}
+		net_set_nodelay(fd);
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			close(fd);
+			continue;
+		}
+		c->w = w;
+		c->fd = fd;
+		c->peer = peer;
+		c->file_fd = -1;
+		c->state = tls ? C_HANDSHAKE : C_READ;
+		buf_init(&c->in, w->conf->max_head + CONN_IN_MAX_EXTRA);
+		buf_init(&c->out, CONN_OUT_MAX);
+		{
+			struct http_limits lim;
+
+			http_limits_default(&lim);
+			lim.max_head = w->conf->max_head;
+			http_parser_init(&c->parser, &lim);
+		}
+		ev_timer_init(&c->timer, conn_timeout, c);
+		if ((tls != NULL && (c->tls = tls_conn_new(tls, fd, NULL, err,
+		    sizeof(err))) == NULL) ||
+		    ev_fd_add(loop, fd, EV_READ, conn_io, c) == -1) {
+			log_warnx("accept: %s", c->tls || !tls ? strerror(errno) : err);
+			tls_conn_free(c->tls);
+			buf_free(&c->in);
+			buf_free(&c->out);
+			close(fd);
+			free(c);
+			continue;
+		}
+		if ((c->next = w->conns) != NULL)
+			c->next->prevp = &c->next;
+		c->prevp = &w->conns;
+		w->conns = c;
+		w->nconns++;
+		/* Until the first byte: the idle timeout; then header-timeout. */
+		ev_timer_start(loop, &c->timer, w->conf->idle_timeout_ms);
+	}
+	if (errno == EMFILE || errno == ENFILE)
+		webd_limit_hit(w, "file_descriptors");
+	else if (errno != EAGAIN && errno != EWOULDBLOCK)
+		log_warn("accept");
+}
+
+void
+webd_conns_drain(struct webd *w)
+{
+	struct webd_conn *c, *next;
+
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == C_READ && !c->in_request)
+			conn_free(c);
+		else
+			c->close_after = true;
+	}
+}
+
+void
+webd_conns_close_all(struct webd *w)
+{
+	while (w->conns != NULL)
+		conn_free(w->conns);
+}
