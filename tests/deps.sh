@@ -6,7 +6,8 @@ set -eu
 # One list, grouped by what needs it; keep it sorted within a group.
 BUILD="build-essential clang libclang-rt-14-dev libmbedtls-dev pkg-config"
 TESTS="check curl iproute2 libsubunit-dev mandoc netcat-openbsd openssl procps prometheus socat util-linux"
-PACKAGES="$BUILD $TESTS"
+BENCH="nginx-light python3 wrk"
+PACKAGES="$BUILD $TESTS $BENCH"
 
 missing=""
 for p in $PACKAGES; do

@@ -33,6 +33,7 @@ struct webd_conn {
 	struct buf		 in, out;
 	struct http_parser	 parser;
 	bool			 close_after;
+	bool			 unread_body;	/* a request body we did not read */
 	bool			 in_request;	/* bytes of a request arrived */
 	struct ev_timer		 timer;
 	/* the file part of the response */
@@ -321,6 +322,7 @@ dispatch(struct webd_conn *c, const struct http_msg *msg, size_t headlen)
 	if (msg->body != HTTP_BODY_NONE &&
 	    !(msg->body == HTTP_BODY_LENGTH && msg->content_length == 0)) {
 		c->close_after = true;
+		c->unread_body = true;
 		if (msg->body == HTTP_BODY_LENGTH &&
 		    msg->content_length > w->conf->max_body) {
 			webd_limit_hit(w, "max_body");
@@ -378,6 +380,7 @@ conn_process(struct webd_conn *c)
 		log_debug("fd %d: bad request: %s", c->fd, c->parser.error);
 		snprintf(c->logline, sizeof(c->logline), "\"-\" \"-\" \"-\"");
 		c->close_after = true;
+		c->unread_body = true;	/* the rest of a bad head may follow */
 		buf_reset(&c->in);
 		if (respond_text(c, 1, c->parser.status,
 		    http_status_reason(c->parser.status) ?
@@ -518,8 +521,16 @@ conn_write(struct webd_conn *c)
 	conn_account(c);
 	ev_timer_stop(loop_of(c), &c->timer);
 	if (c->close_after) {
-		conn_linger(c);
-		return STEP_BLOCKED;
+		/* Linger only when the client may still be sending: a plain
+		 * close is then safe and saves a round trip per connection. */
+		if (c->unread_body || buf_used(&c->in) > 0) {
+			conn_linger(c);
+			return STEP_BLOCKED;
+		}
+		if (c->tls != NULL)
+			(void)tls_close(c->tls);
+		conn_free(c);
+		return STEP_FREED;
 	}
 	c->state = C_READ;
 	ev_fd_mod(loop_of(c), c->fd, EV_READ);
