@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "stream.h"
 #include "tls.h"
 #include "webd.h"
 
@@ -26,8 +27,7 @@ enum step { STEP_FREED = -1, STEP_BLOCKED, STEP_NEXT };
 
 struct webd_conn {
 	struct webd		*w;
-	int			 fd;
-	struct tls_conn		*tls;		/* NULL: plain */
+	struct stream		 io;		/* fd, and TLS or NULL */
 	struct net_addr		 peer;
 	enum conn_state		 state;
 	struct buf		 in, out;
@@ -49,56 +49,6 @@ struct webd_conn {
 	struct webd_conn	*next, **prevp;
 };
 
-/* I/O: plain sockets and TLS behind one face. Results: >0 bytes, 0 EOF,
- * -1 with *want set (EV_READ/EV_WRITE) when it would block, -2 error. */
-static ssize_t
-io_read(struct webd_conn *c, void *p, size_t len, unsigned *want)
-{
-	ssize_t	 n;
-
-	if (c->tls != NULL) {
-		n = tls_read(c->tls, p, len);
-		if (n == TLS_WANT_READ || n == TLS_WANT_WRITE) {
-			*want = tls_want_events((int)n);
-			return -1;
-		}
-		return n < 0 ? -2 : n;
-	}
-	n = read(c->fd, p, len);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-		*want = EV_READ;
-		return -1;
-	}
-	return n < 0 ? -2 : n;
-}
-
-static ssize_t
-io_write(struct webd_conn *c, const void *p, size_t len, unsigned *want)
-{
-	ssize_t	 n;
-
-	if (c->tls != NULL) {
-		n = tls_write(c->tls, p, len);
-		if (n == TLS_WANT_READ || n == TLS_WANT_WRITE) {
-			*want = tls_want_events((int)n);
-			return -1;
-		}
-		return n < 0 ? -2 : n;
-	}
-	n = send(c->fd, p, len, MSG_NOSIGNAL);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-		*want = EV_WRITE;
-		return -1;
-	}
-	return n < 0 ? -2 : n;
-}
-
-static bool
-io_pending(struct webd_conn *c)
-{
-	return c->tls != NULL && tls_pending(c->tls);
-}
-
 static struct ev_loop *
 loop_of(struct webd_conn *c)
 {
@@ -111,11 +61,11 @@ conn_free(struct webd_conn *c)
 	struct webd *w = c->w;
 
 	ev_timer_stop(loop_of(c), &c->timer);
-	ev_fd_del(loop_of(c), c->fd);
-	close(c->fd);
+	ev_fd_del(loop_of(c), c->io.fd);
+	close(c->io.fd);
 	if (c->file_fd != -1)
 		close(c->file_fd);
-	tls_conn_free(c->tls);
+	tls_conn_free(c->io.tls);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c->chunk);
@@ -377,7 +327,7 @@ conn_process(struct webd_conn *c)
 	if (n < 0) {
 		if (c->parser.status == 431 || c->parser.status == 414)
 			webd_limit_hit(c->w, "max_header_size");
-		log_debug("fd %d: bad request: %s", c->fd, c->parser.error);
+		log_debug("fd %d: bad request: %s", c->io.fd, c->parser.error);
 		snprintf(c->logline, sizeof(c->logline), "\"-\" \"-\" \"-\"");
 		c->close_after = true;
 		c->unread_body = true;	/* the rest of a bad head may follow */
@@ -400,27 +350,14 @@ conn_process(struct webd_conn *c)
 static enum step
 conn_read(struct webd_conn *c)
 {
-	unsigned want = EV_READ;
-	size_t	 room;
-	ssize_t	 n;
+	unsigned want;
+	int	 rc;
 
-	do {
-		/* Room up to the cap, which lies past max-header-size: the
-		 * parser always sees enough to answer 431 itself. */
-		room = c->in.max - buf_used(&c->in);
-		if (room == 0 || buf_reserve(&c->in, room < 4096 ? room : 4096) == -1)
-			break;
-		n = io_read(c, buf_tail(&c->in), buf_room(&c->in), &want);
-		if (n > 0)
-			buf_commit(&c->in, (size_t)n);
-		else if (n == -1) {
-			ev_fd_mod(loop_of(c), c->fd, want);
-			break;
-		} else {
-			conn_free(c);
-			return STEP_FREED;
-		}
-	} while (io_pending(c));
+	if ((rc = stream_fill(&c->io, &c->in, &want)) <= 0) {
+		conn_free(c);
+		return STEP_FREED;
+	}
+	ev_fd_mod(loop_of(c), c->io.fd, want);
 	conn_process(c);
 	return c->state == C_READ ? STEP_BLOCKED : STEP_NEXT;
 }
@@ -434,12 +371,12 @@ send_file(struct webd_conn *c)
 	ssize_t	 n;
 
 	while (c->file_left > 0 || c->chunk_off < c->chunk_len) {
-		if (c->tls == NULL) {
-			n = sendfile(c->fd, c->file_fd, &c->file_off,
+		if (c->io.tls == NULL) {
+			n = sendfile(c->io.fd, c->file_fd, &c->file_off,
 			    (size_t)(c->file_left > (1 << 30) ? (1 << 30) :
 			    c->file_left));
 			if (n == -1 && errno == EAGAIN) {
-				ev_fd_mod(loop_of(c), c->fd, EV_WRITE);
+				ev_fd_mod(loop_of(c), c->io.fd, EV_WRITE);
 				return STEP_BLOCKED;
 			}
 			if (n <= 0)
@@ -461,10 +398,10 @@ send_file(struct webd_conn *c)
 			c->file_off += n;
 			c->file_left -= n;
 		}
-		n = io_write(c, c->chunk + c->chunk_off,
+		n = stream_write(&c->io, c->chunk + c->chunk_off,
 		    c->chunk_len - c->chunk_off, &want);
-		if (n == -1) {
-			ev_fd_mod(loop_of(c), c->fd, want);
+		if (n == STREAM_BLOCKED) {
+			ev_fd_mod(loop_of(c), c->io.fd, want);
 			return STEP_BLOCKED;
 		}
 		if (n < 0)
@@ -476,7 +413,7 @@ send_file(struct webd_conn *c)
 	return STEP_NEXT;
  fail:
 	/* The file shrank under us or the peer went away: nothing to mend. */
-	log_debug("fd %d: sending file: %s", c->fd, strerror(errno));
+	log_debug("fd %d: sending file: %s", c->io.fd, strerror(errno));
 	conn_free(c);
 	return STEP_FREED;
 }
@@ -487,30 +424,26 @@ conn_linger(struct webd_conn *c)
 	/* Unread request bytes would turn our close into a reset that may
 	 * destroy the answer in flight: half-close, drain, then close. */
 	c->state = C_LINGER;
-	if (c->tls != NULL)
-		(void)tls_close(c->tls);
-	shutdown(c->fd, SHUT_WR);
-	ev_fd_mod(loop_of(c), c->fd, EV_READ);
+	if (c->io.tls != NULL)
+		(void)tls_close(c->io.tls);
+	shutdown(c->io.fd, SHUT_WR);
+	ev_fd_mod(loop_of(c), c->io.fd, EV_READ);
 	ev_timer_start(loop_of(c), &c->timer, CONN_LINGER_MS);
 }
 
 static enum step
 conn_write(struct webd_conn *c)
 {
-	unsigned want = EV_WRITE;
-	ssize_t	 n;
+	unsigned want;
+	int	 rc;
 
-	while (buf_used(&c->out) > 0) {
-		n = io_write(c, buf_head(&c->out), buf_used(&c->out), &want);
-		if (n == -1) {
-			ev_fd_mod(loop_of(c), c->fd, want);
-			return STEP_BLOCKED;
-		}
-		if (n < 0) {
-			conn_free(c);
-			return STEP_FREED;
-		}
-		buf_consume(&c->out, (size_t)n);
+	if ((rc = stream_flush(&c->io, &c->out, &want)) == STREAM_BLOCKED) {
+		ev_fd_mod(loop_of(c), c->io.fd, want);
+		return STEP_BLOCKED;
+	}
+	if (rc == STREAM_ERROR) {
+		conn_free(c);
+		return STEP_FREED;
 	}
 	if (c->file_fd != -1) {
 		enum step s = send_file(c);
@@ -527,13 +460,13 @@ conn_write(struct webd_conn *c)
 			conn_linger(c);
 			return STEP_BLOCKED;
 		}
-		if (c->tls != NULL)
-			(void)tls_close(c->tls);
+		if (c->io.tls != NULL)
+			(void)tls_close(c->io.tls);
 		conn_free(c);
 		return STEP_FREED;
 	}
 	c->state = C_READ;
-	ev_fd_mod(loop_of(c), c->fd, EV_READ);
+	ev_fd_mod(loop_of(c), c->io.fd, EV_READ);
 	ev_timer_start(loop_of(c), &c->timer, c->w->conf->idle_timeout_ms);
 	/* A pipelined request may already be buffered. */
 	conn_process(c);
@@ -547,10 +480,9 @@ conn_drain_linger(struct webd_conn *c)
 	unsigned want;
 	ssize_t	 n;
 
-	while ((n = c->tls ? io_read(c, sink, sizeof(sink), &want) :
-	    read(c->fd, sink, sizeof(sink))) > 0)
+	while ((n = stream_read(&c->io, sink, sizeof(sink), &want)) > 0)
 		;
-	if (n == 0 || n < -1 || (c->tls == NULL && errno != EAGAIN))
+	if (n != STREAM_BLOCKED)
 		conn_free(c);
 }
 
@@ -563,14 +495,14 @@ conn_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 	for (;;) {
 		switch (c->state) {
 		case C_HANDSHAKE:
-			rc = tls_handshake(c->tls);
+			rc = tls_handshake(c->io.tls);
 			if (rc == 0) {
 				c->state = C_READ;
 				continue;
 			}
 			if (rc == TLS_ERR) {
 				log_debug("fd %d: handshake: %s", fd,
-				    tls_conn_error(c->tls));
+				    tls_conn_error(c->io.tls));
 				conn_free(c);
 				return;
 			}
@@ -616,7 +548,7 @@ webd_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
 			continue;
 		}
 		c->w = w;
-		c->fd = fd;
+		c->io.fd = fd;
 		c->peer = peer;
 		c->file_fd = -1;
 		c->state = tls ? C_HANDSHAKE : C_READ;
@@ -630,11 +562,11 @@ webd_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
 			http_parser_init(&c->parser, &lim);
 		}
 		ev_timer_init(&c->timer, conn_timeout, c);
-		if ((tls != NULL && (c->tls = tls_conn_new(tls, fd, NULL, err,
+		if ((tls != NULL && (c->io.tls = tls_conn_new(tls, fd, NULL, err,
 		    sizeof(err))) == NULL) ||
 		    ev_fd_add(loop, fd, EV_READ, conn_io, c) == -1) {
-			log_warnx("accept: %s", c->tls || !tls ? strerror(errno) : err);
-			tls_conn_free(c->tls);
+			log_warnx("accept: %s", c->io.tls || !tls ? strerror(errno) : err);
+			tls_conn_free(c->io.tls);
 			buf_free(&c->in);
 			buf_free(&c->out);
 			close(fd);

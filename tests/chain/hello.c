@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "net.h"
 #include "service.h"
+#include "stream.h"
 #include "tls.h"
 
 #define HELLO_VERSION	"0.1"
@@ -45,8 +46,7 @@ enum conn_state { C_HANDSHAKE, C_READ, C_WRITE, C_CLOSING };
 
 struct conn {
 	struct hello		*h;
-	int			 fd;
-	struct tls_conn		*tls;
+	struct stream		 io;		/* the socket and its TLS */
 	enum conn_state		 state;
 	struct buf		 in, out;
 	struct http_parser	 parser;
@@ -162,9 +162,9 @@ conn_free(struct conn *c)
 	struct hello *h = c->h;
 
 	ev_timer_stop(service_loop(h->svc), &c->timer);
-	ev_fd_del(service_loop(h->svc), c->fd);
-	close(c->fd);
-	tls_conn_free(c->tls);
+	ev_fd_del(service_loop(h->svc), c->io.fd);
+	close(c->io.fd);
+	tls_conn_free(c->io.tls);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	if ((*c->prevp = c->next) != NULL)
@@ -179,7 +179,7 @@ conn_timeout(struct ev_loop *loop, void *arg)
 {
 	struct conn *c = arg;
 
-	log_debug("connection fd %d: header timeout", c->fd);
+	log_debug("connection fd %d: header timeout", c->io.fd);
 	conn_free(c);
 }
 
@@ -250,7 +250,7 @@ conn_process(struct conn *c)
 		return;
 	ev_timer_stop(service_loop(c->h->svc), &c->timer);
 	if (n < 0) {
-		log_debug("fd %d: bad request: %s", c->fd, c->parser.error);
+		log_debug("fd %d: bad request: %s", c->io.fd, c->parser.error);
 		c->close_after = true;
 		buf_reset(&c->in);
 		if (respond(c, c->parser.status, false, "bad request\n") == -1)
@@ -268,28 +268,14 @@ enum step { STEP_FREED = -1, STEP_BLOCKED, STEP_NEXT };
 static enum step
 conn_read(struct conn *c)
 {
-	size_t	 room;
-	ssize_t	 n;
+	unsigned want;
 
-	do {
-		/* Room up to the cap, which lies past the parser's head limit:
-		 * the parser always sees enough to answer 431 itself. */
-		room = c->in.max - buf_used(&c->in);
-		if (room == 0 || buf_reserve(&c->in, room < 4096 ? room : 4096) == -1)
-			break;
-		n = tls_read(c->tls, buf_tail(&c->in), buf_room(&c->in));
-		if (n > 0)
-			buf_commit(&c->in, (size_t)n);
-		else if (n == 0 || n == TLS_ERR) {
-			if (n == TLS_ERR)
-				log_debug("fd %d: %s", c->fd, tls_conn_error(c->tls));
-			conn_free(c);
-			return STEP_FREED;
-		} else {
-			ev_fd_mod(service_loop(c->h->svc), c->fd, tls_want_events(n));
-			break;
-		}
-	} while (tls_pending(c->tls));
+	if (stream_fill(&c->io, &c->in, &want) <= 0) {
+		log_debug("fd %d: closed %s", c->io.fd, tls_conn_error(c->io.tls));
+		conn_free(c);
+		return STEP_FREED;
+	}
+	ev_fd_mod(service_loop(c->h->svc), c->io.fd, want);
 	conn_process(c);
 	return c->state == C_READ ? STEP_BLOCKED : STEP_NEXT;
 }
@@ -297,28 +283,25 @@ conn_read(struct conn *c)
 static enum step
 conn_write(struct conn *c)
 {
-	ssize_t	 n;
+	unsigned want;
+	int	 rc;
 
-	while (buf_used(&c->out) > 0) {
-		n = tls_write(c->tls, buf_head(&c->out), buf_used(&c->out));
-		if (n == TLS_WANT_READ || n == TLS_WANT_WRITE) {
-			ev_fd_mod(service_loop(c->h->svc), c->fd, tls_want_events(n));
-			return STEP_BLOCKED;
-		}
-		if (n < 0) {
-			conn_free(c);
-			return STEP_FREED;
-		}
-		buf_consume(&c->out, (size_t)n);
+	if ((rc = stream_flush(&c->io, &c->out, &want)) == STREAM_BLOCKED) {
+		ev_fd_mod(service_loop(c->h->svc), c->io.fd, want);
+		return STEP_BLOCKED;
+	}
+	if (rc == STREAM_ERROR) {
+		conn_free(c);
+		return STEP_FREED;
 	}
 	if (c->close_after) {
-		(void)tls_close(c->tls);
+		(void)tls_close(c->io.tls);
 		conn_free(c);
 		return STEP_FREED;
 	}
 	/* A pipelined request may already be buffered. */
 	c->state = C_READ;
-	ev_fd_mod(service_loop(c->h->svc), c->fd, EV_READ);
+	ev_fd_mod(service_loop(c->h->svc), c->io.fd, EV_READ);
 	ev_timer_start(service_loop(c->h->svc), &c->timer,
 	    c->h->conf->header_timeout_ms);
 	if (buf_used(&c->in) > 0)
@@ -336,7 +319,7 @@ conn_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 	for (;;) {
 		switch (c->state) {
 		case C_HANDSHAKE:
-			rc = tls_handshake(c->tls);
+			rc = tls_handshake(c->io.tls);
 			if (rc == 0) {
 				counter_inc(metric_with(h->handshakes,
 				    (const char *const[]){ "ok", NULL }));
@@ -347,7 +330,7 @@ conn_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 				counter_inc(metric_with(h->handshakes,
 				    (const char *const[]){ "failed", NULL }));
 				log_debug("fd %d: handshake: %s", fd,
-				    tls_conn_error(c->tls));
+				    tls_conn_error(c->io.tls));
 				conn_free(c);
 				return;
 			}
@@ -388,16 +371,16 @@ on_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
 			continue;
 		}
 		c->h = h;
-		c->fd = fd;
+		c->io.fd = fd;
 		buf_init(&c->in, HELLO_IN_MAX);
 		buf_init(&c->out, HELLO_OUT_MAX);
 		http_parser_init(&c->parser, NULL);
 		ev_timer_init(&c->timer, conn_timeout, c);
-		if ((c->tls = tls_conn_new(h->conf->tls, fd, NULL, err,
+		if ((c->io.tls = tls_conn_new(h->conf->tls, fd, NULL, err,
 		    sizeof(err))) == NULL ||
 		    ev_fd_add(loop, fd, EV_READ, conn_io, c) == -1) {
-			log_warnx("accept: %s", c->tls ? strerror(errno) : err);
-			tls_conn_free(c->tls);
+			log_warnx("accept: %s", c->io.tls ? strerror(errno) : err);
+			tls_conn_free(c->io.tls);
 			close(fd);
 			free(c);
 			continue;

@@ -18,6 +18,7 @@ static Suite *(*const suites[])(void) = {
 	tls_suite,
 	http_suite,
 	service_suite,
+	stream_suite,
 	webd_static_suite,
 	webd_fcgi_suite,
 };

@@ -16,6 +16,7 @@ Suite	*metrics_suite(void);
 Suite	*tls_suite(void);
 Suite	*http_suite(void);
 Suite	*service_suite(void);
+Suite	*stream_suite(void);
 Suite	*webd_static_suite(void);
 Suite	*webd_fcgi_suite(void);
 
