@@ -32,6 +32,7 @@ struct service {
 	struct ctl_command	 commands[SERVICE_MAX_COMMANDS + 1];
 	struct ev_timer		 shutdown_timer;
 	bool			 stopping;
+	bool			 ops_started;	/* ops->start ran: cleanup owed */
 	time_t			 started;
 	uint64_t		 reloads_ok, reloads_failed;
 };
@@ -526,6 +527,7 @@ start(struct service *svc, char *err, size_t errlen)
 			    strerror(errno));
 			return -1;
 		}
+	svc->ops_started = true;
 	if (svc->ops->start(svc, svc->conf, err, errlen) == -1)
 		return -1;
 	if (drop_privileges(sc, err, errlen) == -1)
@@ -540,7 +542,8 @@ start(struct service *svc, char *err, size_t errlen)
 static void
 teardown(struct service *svc)
 {
-	if (svc->ops->cleanup != NULL && svc->loop != NULL)
+	/* Only what start built needs undoing (it may have failed half-way). */
+	if (svc->ops->cleanup != NULL && svc->ops_started)
 		svc->ops->cleanup(svc);
 	ctl_server_free(svc->ctl);
 	if (svc->conf != NULL)

@@ -82,7 +82,9 @@ struct service_ops {
 	void	 (*status)(struct service *, struct ctl_conn *);
 	/* SIGUSR1 and `reopen-logs` when set. */
 	int	 (*reopen)(struct service *, char *err, size_t errlen);
-	/* Free runtime state after the loop ended. May be NULL. */
+	/* Free runtime state after the loop ended, or after start failed
+	 * part-way (so it must cope with a half-built state). Not called when
+	 * start never ran. May be NULL. */
 	void	 (*cleanup)(struct service *);
 	/* The daemon's own ctl commands (handler arg is the service);
 	 * NULL-terminated, may be NULL. They win over the built-ins. */

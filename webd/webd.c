@@ -201,7 +201,6 @@ webd_start(struct service *svc, void *confp, char *err, size_t errlen)
 		if (ev_fd_add(loop, w->lfd[i], EV_READ, webd_accept, w) == -1)
 			return seterr(err, errlen, "listen: %s", strerror(errno));
 	}
-	ev_timer_init(&w->qps_timer, qps_tick, w);
 	ev_timer_start(loop, &w->qps_timer, 1000);
 	return 0;
 }
@@ -322,5 +321,7 @@ main(int argc, char **argv)
 {
 	struct webd w = { .root_fd = -1, .log_fd = -1 };
 
+	/* Before anything can fail: cleanup stops it whatever happened. */
+	ev_timer_init(&w.qps_timer, qps_tick, &w);
 	return service_main(&webd_ops, argc, argv, &w);
 }

@@ -61,8 +61,7 @@ conn_free(struct webd_conn *c)
 	struct webd *w = c->w;
 
 	ev_timer_stop(loop_of(c), &c->timer);
-	ev_fd_del(loop_of(c), c->io.fd);
-	close(c->io.fd);
+	ev_fd_close(loop_of(c), c->io.fd);
 	if (c->file_fd != -1)
 		close(c->file_fd);
 	tls_conn_free(c->io.tls);
@@ -185,11 +184,16 @@ log_request(struct webd_conn *c, const struct http_msg *msg, const char *head,
 static int
 finish_head(struct webd_conn *c)
 {
-	char	 date[HTTP_DATE_LEN];
+	struct webd	*w = c->w;
+	time_t		 now = time(NULL);
 
-	if (http_date(time(NULL), date) == NULL)
-		return -1;
-	if (http_write_header(&c->out, "Date", date) == -1 ||
+	/* Formatted once a second, not once a response. */
+	if (now != w->date_sec) {
+		if (http_date(now, w->date) == NULL)
+			return -1;
+		w->date_sec = now;
+	}
+	if (http_write_header(&c->out, "Date", w->date) == -1 ||
 	    http_write_header(&c->out, "Server", "webd") == -1 ||
 	    (c->close_after &&
 	    http_write_header(&c->out, "Connection", "close") == -1))
@@ -536,16 +540,19 @@ webd_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
 	for (i = 0; i < w->nlfd; i++)
 		if (w->lfd[i] == lfd)
 			tls = w->ltls[i];
-	while ((fd = net_accept(lfd, &peer)) != -1) {
+	/* One connection per readiness, as nginx does by default: the loop
+	 * is level-triggered and reports the listener again while more wait,
+	 * and looping to EAGAIN would cost a failing accept per wakeup. */
+	if ((fd = net_accept(lfd, &peer)) != -1) {
 		if (w->nconns >= w->conf->max_conns) {
 			webd_limit_hit(w, "max_connections");
 			close(fd);
-			continue;
+			return;
 		}
 		net_set_nodelay(fd);
 		if ((c = calloc(1, sizeof(*c))) == NULL) {
 			close(fd);
-			continue;
+			return;
 		}
 		c->w = w;
 		c->io.fd = fd;
@@ -571,7 +578,7 @@ webd_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
 			buf_free(&c->out);
 			close(fd);
 			free(c);
-			continue;
+			return;
 		}
 		if ((c->next = w->conns) != NULL)
 			c->next->prevp = &c->next;
@@ -580,6 +587,7 @@ webd_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
 		w->nconns++;
 		/* Until the first byte: the idle timeout; then header-timeout. */
 		ev_timer_start(loop, &c->timer, w->conf->idle_timeout_ms);
+		return;
 	}
 	if (errno == EMFILE || errno == ENFILE)
 		webd_limit_hit(w, "file_descriptors");

@@ -53,6 +53,12 @@ expect_match "a tls listener without certificate is an error" "$out" \
 expect_match "a relative root is an error" "$out" \
 	"bad.conf:2: root: expected a path starting with '/'"
 
+sed 's|^root .*|root "/nonexistent/www"|' "$T_DIR/webd.conf" > "$T_DIR/noroot.conf"
+out=$("$WEBD" -d -f "$T_DIR/noroot.conf" 2>&1); rc=$?
+expect_eq "a missing root stops start-up with status 1" "$rc" 1
+expect_eq "and says only why" "$(printf '%s\n' "$out" | grep -v 'user root\|running with' )" \
+	"webd: warning: root /nonexistent/www: No such file or directory"
+
 start_daemon webd "$WEBD" -f "$T_DIR/webd.conf" || exit 1
 
 # Static basics, plain and TLS.

@@ -371,9 +371,10 @@ END_TEST
 
 START_TEST(bad_options_and_second_socket)
 {
-	char	 out[4096];
+	char	 out[4096], errtext[4096];
 	pid_t	 pid, pid2;
-	int	 status;
+	int	 status, p[2];
+	ssize_t	 n, total = 0;
 
 	/* Unknown option: usage, exit 1. */
 	if ((pid = fork()) == 0) {
@@ -384,18 +385,28 @@ START_TEST(bad_options_and_second_socket)
 		_exit(service_main(&svc_ops, 2, argv, &st));
 	}
 	ck_assert_int_eq(wait_exit(pid), 1);
-	/* A second daemon on a live control socket fails to start. */
+	/* A second daemon on a live control socket fails to start, saying
+	 * why (and nothing else goes wrong on the way out). */
 	write_conf("greeting \"x\"\n");
 	pid = spawn();
+	ck_assert_int_eq(pipe(p), 0);
 	if ((pid2 = fork()) == 0) {
 		struct svc_state st = { 0 };
 		char *argv[] = { "svc", "-d", "-f", conf_path, NULL };
 
-		close(2);
+		dup2(p[1], 2);
+		close(p[0]);
 		_exit(service_main(&svc_ops, 4, argv, &st));
 	}
+	close(p[1]);
+	while ((n = read(p[0], errtext + total, sizeof(errtext) - 1 - total)) > 0)
+		total += n;
+	errtext[total] = '\0';
+	close(p[0]);
 	ck_assert_int_eq(waitpid(pid2, &status, 0), pid2);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	ck_assert_msg(strstr(errtext, "address in use") != NULL, "%s", errtext);
+	ck_assert_msg(strstr(errtext, "heap") == NULL, "%s", errtext);
 	/* The first one is untouched. */
 	ck_assert_int_eq(request("version", out, sizeof(out), out, sizeof(out)), 0);
 	kill(pid, SIGTERM);
