@@ -191,6 +191,14 @@ ev_fd_del(struct ev_loop *loop, int fd)
 	return 0;
 }
 
+int
+ev_fd_close(struct ev_loop *loop, int fd)
+{
+	if (fd >= 0 && (size_t)fd < loop->nwatch)
+		loop->watch[fd].active = false;
+	return close(fd);
+}
+
 unsigned
 ev_fd_events(struct ev_loop *loop, int fd)
 {

@@ -51,6 +51,10 @@ int		 ev_fd_add(struct ev_loop *, int fd, unsigned events, ev_fd_cb, void *arg);
 int		 ev_fd_mod(struct ev_loop *, int fd, unsigned events);
 /* Safe from inside any callback, including the fd's own. */
 int		 ev_fd_del(struct ev_loop *, int fd);
+/* Stop watching fd and close it, without the epoll_ctl(DEL) call: closing
+ * the last reference removes it from epoll. Only for an fd this process
+ * has not duplicated (dup, fork) — else use ev_fd_del and close. */
+int		 ev_fd_close(struct ev_loop *, int fd);
 unsigned	 ev_fd_events(struct ev_loop *, int fd);
 
 void		 ev_timer_init(struct ev_timer *, ev_cb, void *arg);

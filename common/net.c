@@ -632,11 +632,13 @@ sock_family(int fd)
 int
 net_set_nodelay(int fd)
 {
-	int	 family, one = 1;
+	int	 one = 1;
 
-	if ((family = sock_family(fd)) == -1 || family == AF_UNIX)
-		return family == -1 ? -1 : 0;
-	return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* Called per accepted connection: try the option rather than ask
+	 * the family first; on a unix socket it is a no-op. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0)
+		return 0;
+	return errno == EOPNOTSUPP || errno == ENOPROTOOPT ? 0 : -1;
 }
 
 int

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "buf.h"
 #include "ev.h"
@@ -220,6 +221,8 @@ struct webd {
 	uint64_t		 qps_ring[10];	/* requests seen, per second */
 	uint64_t		 qps_last_sec;
 	struct ev_timer		 qps_timer;
+	char			 date[HTTP_DATE_LEN];	/* Date header, */
+	time_t			 date_sec;		/* as of this second */
 };
 
 void	 webd_accept(struct ev_loop *, int fd, unsigned events, void *arg);

@@ -162,8 +162,7 @@ conn_free(struct conn *c)
 	struct hello *h = c->h;
 
 	ev_timer_stop(service_loop(h->svc), &c->timer);
-	ev_fd_del(service_loop(h->svc), c->io.fd);
-	close(c->io.fd);
+	ev_fd_close(service_loop(h->svc), c->io.fd);
 	tls_conn_free(c->io.tls);
 	buf_free(&c->in);
 	buf_free(&c->out);

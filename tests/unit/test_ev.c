@@ -86,6 +86,33 @@ START_TEST(fd_deleted_in_same_batch_not_called)
 }
 END_TEST
 
+START_TEST(fd_close_without_del)
+{
+	struct ev_loop	*loop = ev_new();
+	struct fdstate	 st = { .other_fd = -1 }, st2 = { .other_fd = -1 };
+	int		 p[2], q[2], fd;
+
+	ck_assert_int_eq(pipe2(p, O_NONBLOCK), 0);
+	fd = p[0];
+	ck_assert_int_eq(ev_fd_add(loop, fd, EV_READ, on_fd, &st), 0);
+	ck_assert_int_eq(write(p[1], "x", 1), 1);
+	ck_assert_int_eq(ev_fd_close(loop, fd), 0);
+	ck_assert_uint_eq(ev_fd_events(loop, fd), 0);
+	ck_assert_int_eq(ev_run_once(loop, 0), 0);
+	ck_assert_int_eq(st.calls, 0);
+	/* The number comes back with the next fd: watching it again works,
+	 * so the kernel did drop the old registration. */
+	ck_assert_int_eq(pipe2(q, O_NONBLOCK), 0);
+	ck_assert_int_eq(q[0], fd);
+	ck_assert_int_eq(ev_fd_add(loop, q[0], EV_READ, on_fd, &st2), 0);
+	ck_assert_int_eq(write(q[1], "y", 1), 1);
+	ck_assert_int_eq(ev_run_once(loop, 1000), 1);
+	ck_assert_int_eq(st2.calls, 1);
+	close(p[1]); close(q[0]); close(q[1]);
+	ev_free(loop);
+}
+END_TEST
+
 struct tick {
 	struct ev_timer	 t;
 	int		 id;
@@ -285,6 +312,7 @@ ev_suite(void)
 
 	tcase_add_test(tc, fd_read_and_write_events);
 	tcase_add_test(tc, fd_deleted_in_same_batch_not_called);
+	tcase_add_test(tc, fd_close_without_del);
 	tcase_add_test(tc, timers_fire_in_order_and_stop);
 	tcase_add_test(tc, timer_heap_order_many);
 	tcase_add_test(tc, signal_through_signalfd);
