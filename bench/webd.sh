@@ -60,18 +60,19 @@ CONF
 pids="$pids $!"
 nginx -c "$dir/nginx.conf" -p "$dir" -g 'daemon off;' &
 pids="$pids $!"
+# Ready when both answer; a server that could not bind (port taken) exits,
+# and must not be benchmarked against whatever else answers there.
 n=0
-for p in $pids; do
-	# A server that could not bind (port taken) must not be benchmarked
-	# against whatever else answers there.
-	sleep 0.2
-	kill -0 "$p" 2>/dev/null || { echo "bench: a server failed to start"; cat "$dir"/*.log; exit 1; }
-done
 until curl -sf -o /dev/null http://127.0.0.1:18080/1k.bin &&
     curl -sf -o /dev/null http://127.0.0.1:18081/1k.bin; do
+	for p in $pids; do
+		kill -0 "$p" 2>/dev/null || { echo "bench: a server failed to start"; cat "$dir"/*.log; exit 1; }
+	done
 	n=$((n + 1)); [ $n -lt 500 ] || { echo "bench: servers did not start"; cat "$dir"/*.log; exit 1; }
 	sleep 0.01
 done
+# The port check above cannot tell our nginx from a stray one: ours holds it.
+kill -0 $(echo $pids | awk '{ print $2 }') 2>/dev/null || { echo "bench: nginx failed"; exit 1; }
 
 # wrk's Requests/sec for: PORT PATH CONNECTIONS [extra wrk args]
 rps() {
