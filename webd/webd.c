@@ -21,7 +21,8 @@ static const double duration_bounds[] = {
 
 static const char *const limit_names[] = {
 	"max_connections", "header_timeout", "idle_timeout", "send_timeout",
-	"max_header_size", "max_body", "file_descriptors", NULL
+	"max_header_size", "max_body", "file_descriptors", "body_timeout",
+	"upstream_timeout", NULL
 };
 
 void
@@ -168,7 +169,7 @@ static_setup(struct webd *w)
 	w->sconf.index = w->conf->index;
 	w->sconf.nindex = w->conf->nindex;
 	w->sconf.gzip_static = w->conf->gzip_static;
-	w->sconf.listing = false;
+	w->sconf.listing = w->conf->listing;
 }
 
 /* Service callbacks */

@@ -4,6 +4,7 @@
 #ifndef WEBD_H
 #define WEBD_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -19,6 +20,7 @@
 #define WEBD_MAX_LISTEN		16
 #define WEBD_MAX_INDEX		8
 #define WEBD_MAX_LOCATIONS	64
+#define WEBD_PATH_MAX		PATH_MAX
 
 /* ---- configuration (webd_conf.c) ---- */
 
@@ -32,6 +34,7 @@ struct webd_location {
 	enum webd_handler	 handler;
 	struct net_addr		 upstream;	/* fastcgi / proxy target */
 	char			*upstream_str;
+	char			*script;	/* fastcgi: fixed script, or NULL */
 };
 
 struct webd_listen {
@@ -128,6 +131,11 @@ int	 static_serve(const struct static_conf *, const struct static_req *,
  * the length otherwise. */
 ssize_t	 static_path_normalize(const char *raw, size_t len, char *out,
 	    size_t outlen);
+/* Open a normalised path beneath root_fd (never above it, symlinks
+ * included); the fd or -1 with errno. */
+int	 static_open_beneath(int root_fd, const char *path);
+/* The status an open error answers with: 404, 403, else 500. */
+int	 static_errno_status(int err);
 
 /* ---- FastCGI codec (webd_fcgi.c): records, params, CGI response head ---- */
 
@@ -188,6 +196,7 @@ struct cgi_head {
 	size_t		 nheaders;
 	size_t		 cap;
 	bool		 has_length;	/* Content-Length given by the app */
+	uint64_t	 length;	/* its value */
 };
 int	 cgi_parse_head(const char *in, size_t len, size_t max_head,
 	    struct cgi_head *);

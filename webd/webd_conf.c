@@ -121,6 +121,99 @@ set_access_log(struct conf_ctx *ctx, const struct conf_stmt *st,
 	return conf_set_string(ctx, st, d, obj);
 }
 
+/* location "*.php" | "/prefix/" | "=/exact" { fastcgi ADDR [script P] |
+ * proxy ADDR | static } */
+
+struct location_ctx {
+	struct webd_location	*l;
+	int			 nhandlers;
+};
+
+static int
+set_upstream(struct conf_ctx *ctx, const struct conf_stmt *st,
+    const struct conf_directive *d, void *obj)
+{
+	struct location_ctx *lx = obj;
+	char		 err[512];
+
+	lx->nhandlers++;
+	lx->l->handler = (enum webd_handler)d->min;
+	if (lx->l->handler == H_STATIC)
+		return 0;
+	if (net_addr_parse(st->argv[1], 0, &lx->l->upstream, err,
+	    sizeof(err)) == -1)
+		return conf_error(ctx, st, "%s: %s", st->argv[0], err);
+	if ((lx->l->upstream_str = strdup(st->argv[1])) == NULL)
+		return conf_error(ctx, st, "out of memory");
+	return 0;
+}
+
+static int
+set_script(struct conf_ctx *ctx, const struct conf_stmt *st,
+    const struct conf_directive *d, void *obj)
+{
+	struct location_ctx *lx = obj;
+
+	if (st->argv[1][0] != '/' || strstr(st->argv[1], "/../") != NULL)
+		return conf_error(ctx, st, "script: expected a path beneath "
+		    "the root starting with '/', got \"%s\"", st->argv[1]);
+	if ((lx->l->script = strdup(st->argv[1])) == NULL)
+		return conf_error(ctx, st, "out of memory");
+	return 0;
+}
+
+/* The handler kind rides in the directive's min field. */
+static const struct conf_directive location_directives[] = {
+	{ "fastcgi", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, set_upstream, 0,
+	    H_FASTCGI, 0 },
+	{ "proxy", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, set_upstream, 0,
+	    H_PROXY, 0 },
+	{ "static", 0, 0, CONF_BLOCK_NONE, CONF_ONCE, set_upstream, 0,
+	    H_STATIC, 0 },
+	{ "script", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, set_script, 0, 0, 0 },
+	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
+};
+
+static int
+set_location(struct conf_ctx *ctx, const struct conf_stmt *st,
+    const struct conf_directive *d, void *obj)
+{
+	struct webd_conf *conf = obj;
+	struct location_ctx lx;
+	struct webd_location *l;
+	const char	*pat = st->argv[1];
+
+	if (conf->nloc == WEBD_MAX_LOCATIONS)
+		return conf_error(ctx, st, "location: at most %d",
+		    WEBD_MAX_LOCATIONS);
+	l = &conf->loc[conf->nloc];
+	if (pat[0] == '*' && pat[1] == '.' && pat[2] != '\0' &&
+	    strchr(pat + 1, '/') == NULL) {
+		l->match = M_SUFFIX;
+		pat++;
+	} else if (pat[0] == '=' && pat[1] == '/')
+		l->match = M_EXACT, pat++;
+	else if (pat[0] == '/')
+		l->match = M_PREFIX;
+	else
+		return conf_error(ctx, st, "location: expected \"/prefix\", "
+		    "\"=/exact/path\" or \"*.suffix\", got \"%s\"", pat);
+	if ((l->pattern = strdup(pat)) == NULL)
+		return conf_error(ctx, st, "out of memory");
+	conf->nloc++;
+	lx = (struct location_ctx){ l, 0 };
+	if (conf_apply(ctx, st->block, location_directives, &lx) == -1)
+		return -1;
+	if (lx.nhandlers != 1)
+		return conf_error(ctx, st, "location %s: expected exactly one of "
+		    "fastcgi, proxy or static, got %d", st->argv[1],
+		    lx.nhandlers);
+	if (l->script != NULL && l->handler != H_FASTCGI)
+		return conf_error(ctx, st, "location %s: script is only for "
+		    "fastcgi", st->argv[1]);
+	return 0;
+}
+
 static const struct conf_directive webd_directives[] = {
 	SERVICE_DIRECTIVES(struct webd_conf, svc),
 	{ "listen", 1, 2, CONF_BLOCK_OPTIONAL, 0, set_listen, 0, 0, 0 },
@@ -144,6 +237,14 @@ static const struct conf_directive webd_directives[] = {
 	    offsetof(struct webd_conf, header_timeout_ms), 10, 3600 * 1000 },
 	{ "idle-timeout", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_duration,
 	    offsetof(struct webd_conf, idle_timeout_ms), 10, 24 * 3600 * 1000 },
+	{ "body-timeout", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_duration,
+	    offsetof(struct webd_conf, body_timeout_ms), 10, 3600 * 1000 },
+	{ "upstream-timeout", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,
+	    conf_set_duration, offsetof(struct webd_conf, upstream_timeout_ms),
+	    10, 24 * 3600 * 1000 },
+	{ "directory-listing", 0, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_flag,
+	    offsetof(struct webd_conf, listing), 0, 0 },
+	{ "location", 1, 1, CONF_BLOCK_REQUIRED, 0, set_location, 0, 0, 0 },
 	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
 };
 
@@ -165,6 +266,7 @@ webd_conf_free(void *p)
 	for (i = 0; i < conf->nloc; i++) {
 		free(conf->loc[i].pattern);
 		free(conf->loc[i].upstream_str);
+		free(conf->loc[i].script);
 	}
 	free(conf->root);
 	free(conf->health);

@@ -13,49 +13,18 @@
 #include "metrics.h"
 #include "stream.h"
 #include "tls.h"
-#include "webd.h"
+#include "webd_conn.h"
 
 #define CONN_IN_MAX_EXTRA	1024
 #define CONN_OUT_MAX		(256 * 1024)
 #define CONN_HEADERS		128
 #define CONN_FILE_CHUNK		(16 * 1024)
 #define CONN_LINGER_MS		2000
-#define CONN_LOGLINE_MAX	2048
+#define CONN_LISTING_MAX	(1024 * 1024)
 
-enum conn_state { C_HANDSHAKE, C_READ, C_WRITE, C_LINGER };
 enum step { STEP_FREED = -1, STEP_BLOCKED, STEP_NEXT };
 
-struct webd_conn {
-	struct webd		*w;
-	struct stream		 io;		/* fd, and TLS or NULL */
-	struct net_addr		 peer;
-	enum conn_state		 state;
-	struct buf		 in, out;
-	struct http_parser	 parser;
-	bool			 close_after;
-	bool			 unread_body;	/* a request body we did not read */
-	bool			 in_request;	/* bytes of a request arrived */
-	struct ev_timer		 timer;
-	/* the file part of the response */
-	int			 file_fd;
-	off_t			 file_off, file_left;
-	char			*chunk;		/* TLS: file bytes being written */
-	size_t			 chunk_len, chunk_off;
-	/* for the access log and metrics */
-	uint64_t		 t_start;
-	int			 status;
-	uint64_t		 body_bytes;
-	char			 logline[CONN_LOGLINE_MAX];	/* request part */
-	struct webd_conn	*next, **prevp;
-};
-
-static struct ev_loop *
-loop_of(struct webd_conn *c)
-{
-	return service_loop(c->w->svc);
-}
-
-static void
+void
 conn_free(struct webd_conn *c)
 {
 	struct webd *w = c->w;
@@ -68,6 +37,7 @@ conn_free(struct webd_conn *c)
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c->chunk);
+	upstream_free(c->up);
 	if ((*c->prevp = c->next) != NULL)
 		c->next->prevp = c->prevp;
 	w->nconns--;
@@ -83,6 +53,9 @@ conn_timeout(struct ev_loop *loop, void *arg)
 
 	if (c->state == C_LINGER)
 		;
+	else if (c->state == C_PROXY)
+		webd_limit_hit(c->w, buf_used(&c->out) > 0 ? "send_timeout" :
+		    "body_timeout");
 	else if (c->in_request)
 		webd_limit_hit(c->w, "header_timeout");
 	else if (c->state == C_READ)
@@ -181,8 +154,8 @@ log_request(struct webd_conn *c, const struct http_msg *msg, const char *head,
 }
 
 /* Date, Server, Connection and the end of the head. */
-static int
-finish_head(struct webd_conn *c)
+int
+conn_finish_head(struct webd_conn *c)
 {
 	struct webd	*w = c->w;
 	time_t		 now = time(NULL);
@@ -202,8 +175,8 @@ finish_head(struct webd_conn *c)
 }
 
 /* A short text answer made here (health, errors of the request itself). */
-static int
-respond_text(struct webd_conn *c, int minor, int status, const char *text)
+int
+conn_respond_text(struct webd_conn *c, int minor, int status, const char *text)
 {
 	char	 len[24];
 
@@ -214,7 +187,7 @@ respond_text(struct webd_conn *c, int minor, int status, const char *text)
 	    http_write_header(&c->out, "Content-Type",
 	    "text/plain; charset=utf-8") == -1 ||
 	    http_write_header(&c->out, "Content-Length", len) == -1 ||
-	    finish_head(c) == -1 || buf_puts(&c->out, text) == -1)
+	    conn_finish_head(c) == -1 || buf_puts(&c->out, text) == -1)
 		return -1;
 	return 0;
 }
@@ -242,9 +215,10 @@ serve_static(struct webd_conn *c, const struct http_msg *msg, size_t pathlen)
 	HDR(msg, "Range", range);
 	HDR(msg, "If-Range", if_range);
 	HDR(msg, "Accept-Encoding", accept_encoding);
-	buf_init(&body, 4096);
+	/* Error and redirect texts are short; a listing may be long. */
+	buf_init(&body, c->w->conf->listing ? CONN_LISTING_MAX : 4096);
 	if (static_serve(&c->w->sconf, &sr, &c->out, &body, &res) == 0 &&
-	    finish_head(c) == 0 &&
+	    conn_finish_head(c) == 0 &&
 	    buf_append(&c->out, buf_head(&body), buf_used(&body)) == 0) {
 		c->status = res.status;
 		c->body_bytes = buf_used(&body) + (uint64_t)res.length;
@@ -261,42 +235,61 @@ serve_static(struct webd_conn *c, const struct http_msg *msg, size_t pathlen)
 	return rv;
 }
 
-/* One complete head at the start of c->in: build the whole answer. */
+/* One complete head at the start of c->in: build the whole answer, or
+ * hand the request to an upstream (state C_PROXY). */
 static int
 dispatch(struct webd_conn *c, const struct http_msg *msg, size_t headlen)
 {
 	struct webd	*w = c->w;
+	const struct webd_location *loc = NULL;
 	const char	*q;
+	char		 path[WEBD_PATH_MAX];
 	size_t		 pathlen;
+	ssize_t		 n;
+	bool		 has_body;
 	int		 rv;
 
 	log_request(c, msg, buf_head(&c->in), headlen);
 	c->close_after = !msg->keep_alive || w->stopping;
-	/* Static files take no body: answer, then close without reading it. */
-	if (msg->body != HTTP_BODY_NONE &&
-	    !(msg->body == HTTP_BODY_LENGTH && msg->content_length == 0)) {
-		c->close_after = true;
-		c->unread_body = true;
-		if (msg->body == HTTP_BODY_LENGTH &&
-		    msg->content_length > w->conf->max_body) {
-			webd_limit_hit(w, "max_body");
-			rv = respond_text(c, msg->minor, 413,
-			    "413 Content Too Large\n");
-			goto done;
-		}
+	has_body = msg->body != HTTP_BODY_NONE &&
+	    !(msg->body == HTTP_BODY_LENGTH && msg->content_length == 0);
+	if (has_body && msg->body == HTTP_BODY_LENGTH &&
+	    msg->content_length > w->conf->max_body) {
+		webd_limit_hit(w, "max_body");
+		c->close_after = c->unread_body = true;
+		rv = conn_respond_text(c, msg->minor, 413,
+		    "413 Content Too Large\n");
+		goto done;
 	}
 	if (msg->target_form != HTTP_TARGET_ORIGIN) {
-		rv = respond_text(c, msg->minor, 400, "400 Bad Request\n");
+		c->close_after = c->unread_body = has_body;
+		rv = conn_respond_text(c, msg->minor, 400, "400 Bad Request\n");
 		goto done;
 	}
 	q = memchr(msg->target, '?', msg->target_len);
 	pathlen = q ? (size_t)(q - msg->target) : msg->target_len;
 	if (w->conf->health != NULL && strlen(w->conf->health) == pathlen &&
 	    memcmp(w->conf->health, msg->target, pathlen) == 0) {
-		rv = respond_text(c, msg->minor, w->stopping ? 503 : 200,
+		c->close_after |= has_body;
+		c->unread_body = has_body;
+		rv = conn_respond_text(c, msg->minor, w->stopping ? 503 : 200,
 		    w->stopping ? "stopping\n" : "ok\n");
 		goto done;
 	}
+	/* Locations match the normalised path, so "/a/../x.php" or "%2e"
+	 * tricks cannot slip past one; a path that does not normalise is
+	 * refused by the static handler with the right status. */
+	if (w->conf->nloc > 0 &&
+	    (n = static_path_normalize(msg->target, pathlen, path,
+	    sizeof(path))) > 0)
+		loc = webd_location_find(w->conf, path, (size_t)n);
+	if (loc != NULL && loc->handler != H_STATIC) {
+		rv = upstream_start(c, msg, headlen, loc, path);
+		goto done;
+	}
+	/* Static files take no body: answer, then close without reading it. */
+	if (has_body)
+		c->close_after = c->unread_body = true;
 	rv = serve_static(c, msg, pathlen);
  done:
 	buf_consume(&c->in, headlen);
@@ -336,16 +329,18 @@ conn_process(struct webd_conn *c)
 		c->close_after = true;
 		c->unread_body = true;	/* the rest of a bad head may follow */
 		buf_reset(&c->in);
-		if (respond_text(c, 1, c->parser.status,
+		if (conn_respond_text(c, 1, c->parser.status,
 		    http_status_reason(c->parser.status) ?
 		    http_status_reason(c->parser.status) : "error") == -1)
 			c->close_after = true;
 	} else if (dispatch(c, &msg, (size_t)n) == -1) {
 		buf_reset(&c->out);
 		c->close_after = true;
-		respond_text(c, msg.minor, 500, "500 Internal Server Error\n");
+		conn_respond_text(c, msg.minor, 500, "500 Internal Server Error\n");
 	}
 	http_parser_reset(&c->parser);
+	if (c->state == C_PROXY)
+		return;
 	c->state = C_WRITE;
 	/* A client that does not read its answer is cut at idle-timeout. */
 	ev_timer_start(loop_of(c), &c->timer, c->w->conf->idle_timeout_ms);
@@ -523,8 +518,17 @@ conn_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 		case C_LINGER:
 			conn_drain_linger(c);
 			return;
+		case C_PROXY:
+			upstream_client_io(c, events);
+			return;
 		}
 	}
+}
+
+void
+conn_kick(struct webd_conn *c)
+{
+	conn_io(loop_of(c), c->io.fd, 0, c);
 }
 
 void

@@ -339,6 +339,7 @@ cgi_length(struct cgi_head *h, const char *v, size_t len)
 			return -1;
 	}
 	h->has_length = true;
+	h->length = n;
 	return 0;
 }
 

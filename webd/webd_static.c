@@ -77,6 +77,17 @@ static const struct {
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
+int
+static_errno_status(int err)
+{
+	size_t	 i;
+
+	for (i = 0; i < NELEM(open_errors); i++)
+		if (open_errors[i].err == err)
+			return open_errors[i].status;
+	return 500;
+}
+
 static bool
 is_ows(char c)
 {
@@ -176,8 +187,8 @@ static_path_normalize(const char *raw, size_t len, char *out, size_t outlen)
 }
 
 /* path is normalised ("/..."); opened beneath root_fd, never above it. */
-static int
-open_beneath(int root_fd, const char *path)
+int
+static_open_beneath(int root_fd, const char *path)
 {
 	struct open_how	 how;
 	const char	*rel = path[1] != '\0' ? path + 1 : ".";
@@ -557,7 +568,7 @@ try_gzip(struct sctx *x)
 	    x->plen + 4 > sizeof(x->path))
 		return;
 	memcpy(x->path + x->plen, ".gz", 4);
-	fd = open_beneath(x->sc->root_fd, x->path);
+	fd = static_open_beneath(x->sc->root_fd, x->path);
 	x->path[x->plen] = '\0';
 	if (fd == -1)
 		return;
@@ -714,7 +725,7 @@ serve_dir(struct sctx *x, int dfd)
 		if (len >= sizeof(x->path) - x->plen)
 			continue;
 		memcpy(x->path + x->plen, sc->index[i], len + 1);
-		if ((fd = open_beneath(sc->root_fd, x->path)) == -1) {
+		if ((fd = static_open_beneath(sc->root_fd, x->path)) == -1) {
 			x->path[x->plen] = '\0';
 			if (errno == ENOENT || errno == ENOTDIR)
 				continue;
@@ -756,7 +767,7 @@ serve(struct sctx *x)
 		return answer_text(x, 400, errno == ENAMETOOLONG ?
 		    "path too long" : "bad path", NULL, NULL);
 	x->plen = n;
-	if ((fd = open_beneath(x->sc->root_fd, x->path)) == -1)
+	if ((fd = static_open_beneath(x->sc->root_fd, x->path)) == -1)
 		return answer_errno(x, errno, "open failed");
 	if (fstat(fd, &x->f.st) == -1) {
 		err = errno;

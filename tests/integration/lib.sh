@@ -15,6 +15,10 @@
 #   stop_daemon NAME       SIGTERM, wait, pass only on exit status 0 (ASan
 #                          leak reports make it non-zero)
 #   daemon_pid NAME
+#   start_peer NAME READY CMD...  run a peer server (php-fpm, an app server)
+#                          in the background until the shell command READY
+#                          succeeds; it is killed at exit
+#   stop_peer NAME         SIGTERM it and reap it
 #
 # At exit the file prints "N passed, N failed" and writes the counts to
 # $T_COUNTS for run.sh.
@@ -114,6 +118,27 @@ stop_daemon() {
 	rm -f "$T_DIR/$name.pid"
 	if [ "$rc" -eq 0 ]; then pass "$name stops cleanly on SIGTERM"; else
 		fail "$name stops cleanly on SIGTERM" "exit status $rc" "$(tail -n 20 "$T_DIR/$name.log")"; fi
+}
+
+start_peer() {
+	local name=$1 ready=$2; shift 2
+	"$@" >"$T_DIR/$name.log" 2>&1 &
+	echo $! > "$T_DIR/$name.pid"
+	T_DAEMONS="$name $T_DAEMONS"
+	if wait_for 20 eval "$ready"; then
+		pass "$name is up"
+		return 0
+	fi
+	fail "$name is up" "$(tail -n 10 "$T_DIR/$name.log")"
+	return 1
+}
+
+stop_peer() {
+	local pid
+	pid=$(daemon_pid "$1") || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$T_DIR/$1.pid"
 }
 
 t_finish() {

@@ -165,4 +165,14 @@ sed "s|^root .*|root \"$T_DIR/www2\"|" "$T_DIR/webd.conf.good" > "$T_DIR/webd.co
 expect_eq "reload with a new root" "$(ctl reload)" "ok"
 expect_eq "the new root serves" "$("${CURL[@]}" $H/)" "second root"
 
+# directory-listing on, by reload: the list shows names, escaped, no dotfiles.
+mkdir -p "$T_DIR/www2/files"
+touch "$T_DIR/www2/files/a<b>.txt" "$T_DIR/www2/files/.hidden" "$T_DIR/www2/files/plain.txt"
+echo "directory-listing on" >> "$T_DIR/webd.conf"
+expect_eq "reload turning directory listing on" "$(ctl reload)" "ok"
+out=$("${CURL[@]}" $H/files/)
+expect_match "a directory without index is listed" "$out" 'href="./plain.txt"'
+expect_match "names are HTML-escaped" "$out" "a&lt;b&gt;.txt"
+fails "dotfiles are not listed" grep -q hidden <<<"$out"
+
 stop_daemon webd
