@@ -44,7 +44,7 @@ stream_write(struct stream *s, const void *p, size_t len, unsigned *want)
 		}
 		return n < 0 ? STREAM_ERROR : n;
 	}
-	n = send(s->fd, p, len, MSG_NOSIGNAL);
+	n = send(s->fd, p, len, MSG_NOSIGNAL | (s->more ? MSG_MORE : 0));
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR)) {
 		*want = EV_WRITE;

@@ -15,6 +15,9 @@ struct tls_conn;
 struct stream {
 	int		 fd;
 	struct tls_conn	*tls;	/* NULL: plain socket */
+	/* Plain sockets: more bytes follow at once (a file by sendfile), so
+	 * the kernel may hold a short write back to fill the segment. */
+	bool		 more;
 };
 
 #define STREAM_BLOCKED	(-1)	/* would block: wait for *want */

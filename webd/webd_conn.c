@@ -436,7 +436,11 @@ conn_write(struct webd_conn *c)
 	unsigned want;
 	int	 rc;
 
-	if ((rc = stream_flush(&c->io, &c->out, &want)) == STREAM_BLOCKED) {
+	/* Head and a small file leave in one segment, without TCP_NODELAY. */
+	c->io.more = c->file_fd != -1 && c->file_left > 0 && c->io.tls == NULL;
+	rc = stream_flush(&c->io, &c->out, &want);
+	c->io.more = false;
+	if (rc == STREAM_BLOCKED) {
 		ev_fd_mod(loop_of(c), c->io.fd, want);
 		return STEP_BLOCKED;
 	}
@@ -463,6 +467,13 @@ conn_write(struct webd_conn *c)
 			(void)tls_close(c->io.tls);
 		conn_free(c);
 		return STEP_FREED;
+	}
+	/* Kept alive: from now on a short answer must not wait for the ACK
+	 * of the previous one (Nagle). Set here, not at accept, so
+	 * Connection: close traffic saves the call, as nginx does. */
+	if (!c->nodelay) {
+		net_set_nodelay(c->io.fd);
+		c->nodelay = true;
 	}
 	c->state = C_READ;
 	ev_fd_mod(loop_of(c), c->io.fd, EV_READ);
@@ -553,7 +564,6 @@ webd_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
 			close(fd);
 			return;
 		}
-		net_set_nodelay(fd);
 		if ((c = calloc(1, sizeof(*c))) == NULL) {
 			close(fd);
 			return;
@@ -563,6 +573,9 @@ webd_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
 		c->peer = peer;
 		c->file_fd = -1;
 		c->state = tls ? C_HANDSHAKE : C_READ;
+		/* TLS writes handshake flights and records back to back. */
+		if (tls != NULL && net_set_nodelay(fd) == 0)
+			c->nodelay = true;
 		buf_init(&c->in, w->conf->max_head + CONN_IN_MAX_EXTRA);
 		buf_init(&c->out, CONN_OUT_MAX);
 		{

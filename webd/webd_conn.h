@@ -24,6 +24,7 @@ struct webd_conn {
 	bool			 close_after;
 	bool			 unread_body;	/* a request body we did not read */
 	bool			 in_request;	/* bytes of a request arrived */
+	bool			 nodelay;	/* TCP_NODELAY set */
 	struct ev_timer		 timer;
 	/* the file part of the response */
 	int			 file_fd;

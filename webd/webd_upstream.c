@@ -991,5 +991,8 @@ upstream_start(struct webd_conn *c, const struct http_msg *msg,
 	ev_timer_start(loop_of(c), &up->timer, w->conf->upstream_timeout_ms);
 	c->state = C_PROXY;
 	c->out_want = 0;
+	/* The answer leaves in pieces as the upstream sends it. */
+	if (!c->nodelay && net_set_nodelay(c->io.fd) == 0)
+		c->nodelay = true;
 	return 0;
 }
