@@ -187,6 +187,14 @@ const struct http_header *http_header_next(const struct http_msg *, const char *
 int	 http_header_has_token(const char *value, size_t len, const char *token);
 int	 http_is_tchar(unsigned char);
 
+/* --- http_hop.c --- */
+/* 1 if h is named name (case-insensitive). */
+int	 http_header_is(const struct http_header *, const char *name);
+/* 1 if a proxy must drop h: a hop-by-hop field (Connection, Keep-Alive,
+ * Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade) or one that
+ * a Connection field of msg names. */
+int	 http_header_hop_by_hop(const struct http_msg *, const struct http_header *);
+
 /* --- http_body.c --- */
 /* limits NULL means the defaults. */
 void	 http_body_init(struct http_body_reader *, const struct http_msg *,

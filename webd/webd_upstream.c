@@ -70,48 +70,28 @@ struct webd_upstream {
 	bool			 done;
 };
 
-/* Hop-by-hop fields (RFC 9110 7.6.1) and those webd sets itself. */
+/* Besides the hop-by-hop fields: those webd sets itself. */
 static const char *const request_drop[] = {
-	"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
-	"Transfer-Encoding", "Upgrade", "Expect", "Content-Length",
-	"X-Forwarded-Proto", NULL
+	"Expect", "Content-Length", "X-Forwarded-Proto", NULL
 };
 static const char *const response_drop[] = {
-	"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
-	"Transfer-Encoding", "Upgrade", "Content-Length", "Date", "Server",
-	NULL
+	"Content-Length", "Date", "Server", NULL
 };
 
 static void	up_io(struct ev_loop *, int, unsigned, void *);
 static int	up_pump(struct webd_upstream *);
 static void	up_update(struct webd_upstream *);
 
-static bool
-name_is(const struct http_header *h, const char *name)
-{
-	return strlen(name) == h->name_len &&
-	    strncasecmp(h->name, name, h->name_len) == 0;
-}
+#define name_is(h, name)	http_header_is(h, name)
 
-/* In drop, or named by a Connection field of msg. */
 static bool
 dropped(const struct http_msg *msg, const struct http_header *h,
     const char *const *drop)
 {
-	const struct http_header *conn = NULL;
-	char	 name[128];
-
 	for (; *drop != NULL; drop++)
-		if (name_is(h, *drop))
+		if (http_header_is(h, *drop))
 			return true;
-	if (h->name_len >= sizeof(name))
-		return false;
-	memcpy(name, h->name, h->name_len);
-	name[h->name_len] = '\0';
-	while ((conn = http_header_next(msg, "Connection", conn)) != NULL)
-		if (http_header_has_token(conn->value, conn->value_len, name))
-			return true;
-	return false;
+	return http_header_hop_by_hop(msg, h);
 }
 
 void
