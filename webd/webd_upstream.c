@@ -703,7 +703,7 @@ http_step(struct webd_upstream *up)
 		return -1;
 	}
 	buf_consume(&up->from_up, consumed);
-	if (r == HTTP_BODY_DONE) {
+	if (r == HTTP_BODY_DONE || http_body_done(&up->rbody)) {
 		up->done = true;
 		up_finish(up);
 		return -1;
