@@ -21,6 +21,7 @@ static Suite *(*const suites[])(void) = {
 	stream_suite,
 	webd_static_suite,
 	webd_fcgi_suite,
+	suite_lbd_balance,
 };
 
 const char *

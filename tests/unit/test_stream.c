@@ -24,7 +24,7 @@ START_TEST(fill_reads_what_is_there_then_eof)
 	int		 fd[2];
 
 	plain_pair(fd);
-	s = (struct stream){ fd[0], NULL };
+	s = (struct stream){ .fd = fd[0], .tls = NULL };
 	buf_init(&b, 1024);
 	ck_assert_int_eq(stream_fill(&s, &b, &want), 1);	/* nothing yet */
 	ck_assert_uint_eq(want, EV_READ);
@@ -51,7 +51,7 @@ START_TEST(fill_stops_exactly_at_the_cap)
 	char		 data[100];
 
 	plain_pair(fd);
-	s = (struct stream){ fd[0], NULL };
+	s = (struct stream){ .fd = fd[0], .tls = NULL };
 	memset(data, 'x', sizeof(data));
 	ck_assert_int_eq(write(fd[1], data, sizeof(data)), (ssize_t)sizeof(data));
 	buf_init(&b, 30);
@@ -81,7 +81,7 @@ START_TEST(flush_blocks_keeps_the_rest_and_resumes)
 
 	plain_pair(fd);
 	setsockopt(fd[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	s = (struct stream){ fd[0], NULL };
+	s = (struct stream){ .fd = fd[0], .tls = NULL };
 	buf_init(&out, total);
 	buf_init(&in, 0);
 	while (buf_used(&out) < total)
@@ -130,8 +130,8 @@ START_TEST(tls_fill_respects_cap_and_pending)
 
 	tt_pair_open(&p, ccfg, scfg, "localhost");
 	tt_handshake_ok(&p);
-	cs = (struct stream){ p.fd[0], p.c };
-	ss = (struct stream){ p.fd[1], p.s };
+	cs = (struct stream){ .fd = p.fd[0], .tls = p.c };
+	ss = (struct stream){ .fd = p.fd[1], .tls = p.s };
 	tt_fill_pattern(data, sizeof(data), 7);
 	buf_init(&out, 0);
 	buf_append(&out, data, sizeof(data));

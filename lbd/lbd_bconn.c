@@ -1,0 +1,255 @@
+/* lbd connections to servers: connect and TLS handshake without blocking,
+ * then owned by a client request or a health check; reusable ones wait in
+ * their server's idle pool until keepalive runs out or the server closes
+ * them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "tls.h"
+#include "lbd.h"
+
+enum { B_CONNECTING, B_HANDSHAKE, B_READY, B_IDLE, B_FAILED };
+
+struct bconn_priv {
+	struct lb_bconn		 b;
+	struct ev_deferred	 later;	/* ready/failed, never re-entrant */
+	char			 why[160];
+};
+
+#define PRIV(b)	((struct bconn_priv *)(b))
+
+static struct ev_loop *
+loop_of(struct lb_bconn *b)
+{
+	return lb_loop(b->srv->pool->lb);
+}
+
+static void
+bconn_free(struct lb_bconn *b)
+{
+	struct ev_loop *loop = loop_of(b);
+
+	ev_timer_stop(loop, &b->timer);
+	ev_defer_cancel(loop, &PRIV(b)->later);
+	if (b->io.fd != -1)
+		ev_fd_close(loop, b->io.fd);
+	tls_conn_free(b->io.tls);
+	lb_server_conn_closed(b->srv);
+	free(PRIV(b));
+}
+
+/* Report the outcome from the loop, not from the caller's stack. */
+static void
+bconn_later(struct ev_loop *loop, void *arg)
+{
+	struct lb_bconn	*b = arg;
+
+	if (b->state == B_FAILED) {
+		b->ops->failed(b, b->arg, PRIV(b)->why);
+		bconn_free(b);
+	} else
+		b->ops->ready(b, b->arg);
+}
+
+static void
+bconn_fail(struct lb_bconn *b, const char *fmt, const char *detail)
+{
+	snprintf(PRIV(b)->why, sizeof(PRIV(b)->why), fmt, detail);
+	b->state = B_FAILED;
+	ev_timer_stop(loop_of(b), &b->timer);
+	if (b->io.fd != -1)
+		ev_fd_mod(loop_of(b), b->io.fd, 0);
+	ev_defer(loop_of(b), &PRIV(b)->later);
+}
+
+static void
+bconn_timeout(struct ev_loop *loop, void *arg)
+{
+	struct lb_bconn	*b = arg;
+
+	if (b->state == B_IDLE) {	/* keepalive ran out */
+		lb_bconn_release(b, false);
+		return;
+	}
+	bconn_fail(b, "%s timed out", b->state == B_CONNECTING ? "connect" :
+	    "TLS handshake");
+}
+
+static void
+bconn_unlink_idle(struct lb_bconn *b)
+{
+	struct lb_bconn	**pp;
+
+	for (pp = &b->srv->idle; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == b) {
+			*pp = b->next;
+			b->srv->nidle--;
+			return;
+		}
+}
+
+static void
+bconn_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
+{
+	struct lb_bconn	*b = arg;
+	struct lb_pool_conf *pc = b->srv->pool->conf;
+	char		 host[NET_ADDRSTRLEN], err[256], *colon;
+	int		 rc;
+
+	switch (b->state) {
+	case B_CONNECTING:
+		if (net_connect_finish(fd) == -1) {
+			bconn_fail(b, "connect: %s", strerror(errno));
+			return;
+		}
+		if (pc->tls == NULL)
+			break;
+		/* The name checked is tls name, else the address's host. */
+		snprintf(host, sizeof(host), "%s", b->srv->addr_str);
+		if (host[0] == '[') {
+			memmove(host, host + 1, strlen(host));
+			if ((colon = strchr(host, ']')) != NULL)
+				*colon = '\0';
+		} else if ((colon = strrchr(host, ':')) != NULL)
+			*colon = '\0';
+		if ((b->io.tls = tls_conn_new(pc->tls, fd, pc->tls_name ?
+		    pc->tls_name : host, err, sizeof(err))) == NULL) {
+			bconn_fail(b, "TLS: %s", err);
+			return;
+		}
+		b->state = B_HANDSHAKE;
+		/* FALLTHROUGH */
+	case B_HANDSHAKE:
+		if (b->io.tls != NULL) {
+			rc = tls_handshake(b->io.tls);
+			if (rc == TLS_ERR) {
+				bconn_fail(b, "TLS handshake: %s",
+				    tls_conn_error(b->io.tls));
+				return;
+			}
+			if (rc != 0) {
+				ev_fd_mod(loop, fd, tls_want_events(rc));
+				return;
+			}
+		}
+		break;
+	case B_READY:
+		b->ops->io(b, b->arg, events);
+		return;
+	case B_IDLE:
+		/* An idle connection has nothing to say: this is its close
+		 * (or garbage). Either way it cannot be reused. */
+		lb_bconn_release(b, false);
+		return;
+	default:
+		return;
+	}
+	b->state = B_READY;
+	ev_timer_stop(loop, &b->timer);
+	ev_fd_mod(loop, fd, 0);
+	b->ops->ready(b, b->arg);
+}
+
+struct lb_bconn *
+lb_bconn_new(struct lb_server *s, const struct lb_bconn_ops *ops, void *arg)
+{
+	struct bconn_priv *p;
+	struct lb_bconn	*b;
+	char		 err[256];
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	b = &p->b;
+	b->srv = s;
+	b->ops = ops;
+	b->arg = arg;
+	b->io.fd = -1;
+	s->nconns++;
+	ev_timer_init(&b->timer, bconn_timeout, b);
+	ev_deferred_init(&p->later, bconn_later, b);
+	b->t_connect = ev_now(loop_of(b));
+	if ((b->io.fd = net_connect(&s->addr, err, sizeof(err))) == -1) {
+		bconn_fail(b, "%s", err);
+		return b;
+	}
+	net_set_nodelay(b->io.fd);
+	if (ev_fd_add(loop_of(b), b->io.fd, EV_WRITE, bconn_io, b) == -1) {
+		close(b->io.fd);
+		b->io.fd = -1;
+		bconn_fail(b, "watch: %s", strerror(errno));
+		return b;
+	}
+	b->state = B_CONNECTING;
+	ev_timer_start(loop_of(b), &b->timer, s->pool->conf->connect_timeout_ms);
+	return b;
+}
+
+struct lb_bconn *
+lb_bconn_get(struct lb_server *s, const struct lb_bconn_ops *ops, void *arg)
+{
+	struct lb_bconn	*b;
+
+	if ((b = s->idle) == NULL)
+		return lb_bconn_new(s, ops, arg);
+	bconn_unlink_idle(b);
+	ev_timer_stop(loop_of(b), &b->timer);
+	ev_fd_mod(loop_of(b), b->io.fd, 0);
+	b->ops = ops;
+	b->arg = arg;
+	b->reused = true;
+	b->state = B_READY;
+	ev_defer(loop_of(b), &PRIV(b)->later);
+	return b;
+}
+
+void
+lb_bconn_cancel(struct lb_bconn *b)
+{
+	if (b->state == B_IDLE)
+		bconn_unlink_idle(b);
+	bconn_free(b);
+}
+
+void
+lb_bconn_release(struct lb_bconn *b, bool reusable)
+{
+	struct lb_server *s = b->srv;
+	struct lb_pool_conf *pc = s->pool->conf;
+
+	if (b->state == B_IDLE)
+		bconn_unlink_idle(b);
+	ev_defer_cancel(loop_of(b), &PRIV(b)->later);
+	if (!reusable || b->state != B_READY || s->nidle >= pc->max_idle ||
+	    pc->keepalive_ms == 0 || s->pool->lb->stopping ||
+	    (b->io.tls != NULL && tls_pending(b->io.tls))) {
+		if (b->io.tls != NULL && b->state == B_READY)
+			(void)tls_close(b->io.tls);
+		bconn_free(b);
+		return;
+	}
+	b->state = B_IDLE;
+	b->ops = NULL;
+	b->arg = NULL;
+	b->next = s->idle;
+	s->idle = b;
+	s->nidle++;
+	ev_fd_mod(loop_of(b), b->io.fd, EV_READ);
+	ev_timer_start(loop_of(b), &b->timer, pc->keepalive_ms);
+}
+
+void
+lb_bconn_watch(struct lb_bconn *b, unsigned events)
+{
+	ev_fd_mod(loop_of(b), b->io.fd, events);
+}
+
+void
+lb_server_close_idle(struct lb_server *s)
+{
+	while (s->idle != NULL)
+		lb_bconn_release(s->idle, false);
+}
