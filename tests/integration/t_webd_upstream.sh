@@ -192,7 +192,8 @@ ok_wait "the script's stderr lands in webd's log" 5 grep -q "fastcgi unix:.*stde
 # A slow script: 504 at upstream-timeout while others are served.
 "${CURL[@]}" -o "$T_DIR/slow.out" -w '%{http_code}' "$H/slow.php" > "$T_DIR/slow.code" &
 slow=$!
-wait_for 5 grep -q "connections: 1" <(ctl status)
+slow_in_flight() { ctl status | grep -q "^connections: 1$"; }
+ok_wait "the slow request is in flight" 5 slow_in_flight
 expect_eq "a fast page is served while a slow one waits" "$("${CURL[@]}" "$H/hello.php")" "hello from php nobody"
 wait $slow
 expect_eq "the slow one gets 504 at upstream-timeout" "$(cat "$T_DIR/slow.code")" 504
@@ -200,11 +201,23 @@ expect_eq "counted as an upstream_timeout" \
 	"$(metric 'stackd_webd_limit_hits_total{limit="upstream_timeout"}')" 1
 
 # A client that stops sending its body is cut at body-timeout.
-out=$( (printf 'POST /echo.php HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc'; sleep 3) |
-	timeout 5 nc 127.0.0.1 8080 | head -n 1)
-expect_eq "a stalled body is cut without an answer" "$out" ""
+exec 5<> /dev/tcp/127.0.0.1/8080
+printf 'POST /echo.php HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc' >&5
+# timeout exits 124 if webd never closes; cat ends at once when it does.
+out=$(timeout 4 cat <&5); rc=$?
+exec 5<&-
+expect_eq "a stalled body is cut at body-timeout" "$rc" 0
+expect_eq "without an answer" "$out" ""
 expect_eq "counted as a body_timeout" \
 	"$(metric 'stackd_webd_limit_hits_total{limit="body_timeout"}')" 1
+
+# A bad location in a reload: refused with its line, the old config runs on.
+cp "$T_DIR/webd.conf" "$T_DIR/webd.conf.good"
+printf 'location "/x/" {\n\tfastcgi "unix:/x"\n\tscript "x.php"\n}\n' >> "$T_DIR/webd.conf"
+expect_match "a reload with a bad script is refused with file:line" "$(ctl reload)" \
+	"webd.conf:[0-9]+: script: expected a path beneath the root"
+expect_eq "and php pages are still served" "$("${CURL[@]}" "$H/hello.php")" "hello from php nobody"
+cp "$T_DIR/webd.conf.good" "$T_DIR/webd.conf"
 
 # ---- HTTP upstream ----
 out=$("${CURL[@]}" -H "Connection: X-Secret" -H "X-Secret: 1" -H "X-Forwarded-For: 10.9.9.9" \
