@@ -1,11 +1,11 @@
 /* lbd — TLS load balancer: main, service callbacks, frontends, access log,
  * metrics and the server admin commands. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "alog.h"
 #include "ctl.h"
 #include "log.h"
 #include "metrics.h"
@@ -18,45 +18,6 @@ static const char *const admin_names[] = { "ready", "drain", "maint" };
 
 /* ---- access log ---- */
 
-static void
-log_flush(struct ev_loop *loop, void *arg)
-{
-	struct lb	*lb = arg;
-	ssize_t		 n;
-
-	while (lb->log_fd != -1 && buf_used(&lb->logbuf) > 0) {
-		if ((n = write(lb->log_fd, buf_head(&lb->logbuf),
-		    buf_used(&lb->logbuf))) <= 0) {
-			log_warn("access log: write");
-			break;
-		}
-		buf_consume(&lb->logbuf, (size_t)n);
-	}
-	buf_reset(&lb->logbuf);
-}
-
-void
-lb_log_access(struct lb *lb, const char *line)
-{
-	if (buf_puts(&lb->logbuf, line) == -1) {
-		log_flush(lb_loop(lb), lb);
-		(void)buf_puts(&lb->logbuf, line);
-	}
-	ev_defer(lb_loop(lb), &lb->logflush);
-}
-
-static int
-log_open(const char *path, char *err, size_t errlen)
-{
-	int	 fd;
-
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0640)) == -1)
-		return seterr(err, errlen, "access-log %s: %s", path,
-		    strerror(errno));
-	return fd;
-}
-
 static int
 lb_reopen(struct service *svc, char *err, size_t errlen)
 {
@@ -65,12 +26,9 @@ lb_reopen(struct service *svc, char *err, size_t errlen)
 
 	if (lb->conf->access_log == NULL)
 		return 0;
-	log_flush(service_loop(svc), lb);
-	if ((fd = log_open(lb->conf->access_log, err, errlen)) == -1)
+	if ((fd = alog_open(lb->conf->access_log, err, errlen)) == -1)
 		return -1;
-	if (lb->log_fd != -1)
-		close(lb->log_fd);
-	lb->log_fd = fd;
+	alog_use(&lb->alog, fd);
 	return 0;
 }
 
@@ -137,12 +95,11 @@ lb_start(struct service *svc, void *confp, char *err, size_t errlen)
 
 	lb->svc = svc;
 	lb->conf = confp;
-	buf_init(&lb->logbuf, LB_LOGBUF_MAX);
-	ev_deferred_init(&lb->logflush, log_flush, lb);
+	alog_init(&lb->alog, service_loop(svc), LB_LOGBUF_MAX);
 	if (metrics_setup(lb, err, errlen) == -1)
 		return -1;
 	if (lb->conf->access_log != NULL &&
-	    (lb->log_fd = log_open(lb->conf->access_log, err, errlen)) == -1)
+	    (lb->alog.fd = alog_open(lb->conf->access_log, err, errlen)) == -1)
 		return -1;
 	if (lb_pools_build(lb, lb->conf, err, errlen) == -1)
 		return -1;
@@ -166,7 +123,7 @@ lb_reload(struct service *svc, void *confp, char *err, size_t errlen)
 			return seterr(err, errlen, "frontend %s: changing its "
 			    "name or listener needs a restart", nc->fe[i].name);
 	if (nc->access_log != NULL &&
-	    (log_fd = log_open(nc->access_log, err, errlen)) == -1)
+	    (log_fd = alog_open(nc->access_log, err, errlen)) == -1)
 		return -1;
 	if (lb_pools_build(lb, nc, err, errlen) == -1) {
 		if (log_fd != -1)
@@ -174,10 +131,7 @@ lb_reload(struct service *svc, void *confp, char *err, size_t errlen)
 		return -1;
 	}
 	/* Open connections keep their TLS config (referenced). */
-	log_flush(service_loop(svc), lb);
-	if (lb->log_fd != -1)
-		close(lb->log_fd);
-	lb->log_fd = log_fd;
+	alog_use(&lb->alog, log_fd);
 	for (i = 0; i < nc->nfe; i++) {
 		tls_config_free(lb->fe[i].tls);
 		lb->fe[i].tls = tls_config_ref(nc->fe[i].tls);
@@ -302,9 +256,7 @@ lb_cleanup(struct service *svc)
 	lb->stopping = true;
 	lb_clients_close_all(lb);
 	lb_pools_free(lb);
-	log_flush(service_loop(svc), lb);
-	ev_defer_cancel(service_loop(svc), &lb->logflush);
-	buf_free(&lb->logbuf);
+	alog_close(&lb->alog);
 	for (i = 0; i < lb->nfe; i++) {
 		if (lb->fe[i].fd != -1) {
 			ev_fd_del(service_loop(svc), lb->fe[i].fd);
@@ -312,8 +264,6 @@ lb_cleanup(struct service *svc)
 		}
 		tls_config_free(lb->fe[i].tls);
 	}
-	if (lb->log_fd != -1)
-		close(lb->log_fd);
 }
 
 static const struct service_ops lb_ops = {
@@ -335,7 +285,7 @@ static const struct service_ops lb_ops = {
 int
 main(int argc, char **argv)
 {
-	struct lb lb = { .log_fd = -1 };
+	struct lb lb = { .alog = ALOG_INITIALIZER };
 
 	return service_main(&lb_ops, argc, argv, &lb);
 }

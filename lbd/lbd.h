@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "alog.h"
 #include "buf.h"
 #include "ev.h"
 #include "http.h"
@@ -148,9 +149,7 @@ struct lb {
 	struct lb_client	*clients;
 	size_t			 nclients;
 	bool			 stopping;
-	int			 log_fd;
-	struct buf		 logbuf;
-	struct ev_deferred	 logflush;
+	struct alog		 alog;		/* access log */
 	struct metric		*m_requests;	/* {frontend, class} */
 	struct metric		*m_server_requests;	/* {pool, server} */
 	struct metric		*m_server_failures;	/* {pool, server} */
@@ -220,7 +219,5 @@ void	 lb_accept(struct ev_loop *, int fd, unsigned events, void *arg);
 void	 lb_clients_drain(struct lb *);
 void	 lb_clients_close_all(struct lb *);
 
-/* lbd.c */
-void	 lb_log_access(struct lb *, const char *line);
 
 #endif

@@ -718,7 +718,7 @@ req_try(struct lb_client *c)
 static void
 log_line(struct lb_client *c)
 {
-	char	 line[1024], when[32];
+	char	 when[32];
 	time_t	 now = time(NULL);
 	struct tm tm;
 	double	 secs = (double)(ev_now(cl_loop(c)) - c->t_start) / 1000.0;
@@ -730,17 +730,16 @@ log_line(struct lb_client *c)
 	histogram_observe(metric_with(c->lb->m_duration, (const char *const[]){
 	    c->fe->conf->name, NULL }), secs);
 	c->fe->requests++;
-	if (c->lb->log_fd == -1)
+	if (!alog_enabled(&c->lb->alog))
 		return;
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(line, sizeof(line), "%s %s %s %s %d %llu %.3f %s %s \"%s\"\n",
+	alog_printf(&c->lb->alog, "%s %s %s %s %d %llu %.3f %s %s \"%s\"\n",
 	    when, c->peer_str, c->fe->conf->name,
 	    c->server[0] ? c->server : "-", c->status,
 	    (unsigned long long)c->bytes, secs,
 	    c->io.tls ? tls_conn_version(c->io.tls) : "-",
 	    c->io.tls ? tls_conn_cipher(c->io.tls) : "-", c->reqline);
-	lb_log_access(c->lb, line);
 }
 
 /* Host without its port ("[v6]:port" keeps the brackets): the https URL

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alog.h"
 #include "ctl.h"
 #include "log.h"
 #include "metrics.h"
@@ -103,35 +104,6 @@ metrics_setup(struct webd *w, char *err, size_t errlen)
 
 /* Access log */
 
-void
-webd_log_flush(struct ev_loop *loop, void *arg)
-{
-	struct webd	*w = arg;
-	ssize_t		 n;
-
-	while (w->log_fd != -1 && buf_used(&w->logbuf) > 0) {
-		n = write(w->log_fd, buf_head(&w->logbuf), buf_used(&w->logbuf));
-		if (n <= 0) {
-			log_warn("access log: write");
-			break;
-		}
-		buf_consume(&w->logbuf, (size_t)n);
-	}
-	buf_reset(&w->logbuf);
-}
-
-static int
-log_open(const char *path, char *err, size_t errlen)
-{
-	int fd;
-
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0640)) == -1)
-		return seterr(err, errlen, "access-log %s: %s", path,
-		    strerror(errno));
-	return fd;
-}
-
 static int
 webd_reopen(struct service *svc, char *err, size_t errlen)
 {
@@ -140,12 +112,9 @@ webd_reopen(struct service *svc, char *err, size_t errlen)
 
 	if (w->conf->access_log == NULL)
 		return 0;
-	webd_log_flush(service_loop(svc), w);
-	if ((fd = log_open(w->conf->access_log, err, errlen)) == -1)
+	if ((fd = alog_open(w->conf->access_log, err, errlen)) == -1)
 		return -1;
-	if (w->log_fd != -1)
-		close(w->log_fd);
-	w->log_fd = fd;
+	alog_use(&w->alog, fd);
 	log_info("access log %s reopened", w->conf->access_log);
 	return 0;
 }
@@ -183,15 +152,14 @@ webd_start(struct service *svc, void *confp, char *err, size_t errlen)
 
 	w->svc = svc;
 	w->conf = confp;
-	buf_init(&w->logbuf, WEBD_LOGBUF_MAX);
-	ev_deferred_init(&w->logflush, webd_log_flush, w);
+	alog_init(&w->alog, service_loop(svc), WEBD_LOGBUF_MAX);
 	if (metrics_setup(w, err, errlen) == -1)
 		return -1;
 	if ((w->root_fd = root_open(w->conf->root, err, errlen)) == -1)
 		return -1;
 	static_setup(w);
 	if (w->conf->access_log != NULL &&
-	    (w->log_fd = log_open(w->conf->access_log, err, errlen)) == -1)
+	    (w->alog.fd = alog_open(w->conf->access_log, err, errlen)) == -1)
 		return -1;
 	for (i = 0; i < w->conf->nlisten; i++) {
 		if ((w->lfd[i] = net_listen(&w->conf->listen[i].addr, 4096,
@@ -224,16 +192,13 @@ webd_reload(struct service *svc, void *confp, char *err, size_t errlen)
 	if ((root_fd = root_open(nc->root, err, errlen)) == -1)
 		return -1;
 	if (nc->access_log != NULL &&
-	    (log_fd = log_open(nc->access_log, err, errlen)) == -1) {
+	    (log_fd = alog_open(nc->access_log, err, errlen)) == -1) {
 		close(root_fd);
 		return -1;
 	}
 	/* Nothing can fail from here: switch. Open connections keep their
 	 * TLS config (referenced) and finish with the new settings. */
-	webd_log_flush(service_loop(svc), w);
-	if (w->log_fd != -1)
-		close(w->log_fd);
-	w->log_fd = log_fd;
+	alog_use(&w->alog, log_fd);
 	close(w->root_fd);
 	w->root_fd = root_fd;
 	for (i = 0; i < nc->nlisten; i++) {
@@ -286,9 +251,7 @@ webd_cleanup(struct service *svc)
 	ev_timer_stop(service_loop(svc), &w->qps_timer);
 	w->stopping = false;
 	webd_conns_close_all(w);
-	webd_log_flush(service_loop(svc), w);
-	ev_defer_cancel(service_loop(svc), &w->logflush);
-	buf_free(&w->logbuf);
+	alog_close(&w->alog);
 	for (i = 0; i < w->nlfd; i++) {
 		if (w->lfd[i] != -1) {
 			ev_fd_del(service_loop(svc), w->lfd[i]);
@@ -296,8 +259,6 @@ webd_cleanup(struct service *svc)
 		}
 		tls_config_free(w->ltls[i]);
 	}
-	if (w->log_fd != -1)
-		close(w->log_fd);
 	if (w->root_fd != -1)
 		close(w->root_fd);
 }
@@ -320,7 +281,7 @@ static const struct service_ops webd_ops = {
 int
 main(int argc, char **argv)
 {
-	struct webd w = { .root_fd = -1, .log_fd = -1 };
+	struct webd w = { .root_fd = -1, .alog = ALOG_INITIALIZER };
 
 	/* Before anything can fail: cleanup stops it whatever happened. */
 	ev_timer_init(&w.qps_timer, qps_tick, &w);

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "alog.h"
 #include "buf.h"
 #include "ev.h"
 #include "http.h"
@@ -218,9 +219,7 @@ struct webd {
 	struct webd_conn	*conns;
 	size_t			 nconns;
 	bool			 stopping;
-	int			 log_fd;	/* access log, -1 without */
-	struct buf		 logbuf;	/* lines waiting for one write */
-	struct ev_deferred	 logflush;
+	struct alog		 alog;		/* access log */
 	/* metrics */
 	struct metric		*m_requests;	/* by class */
 	struct metric		*m_bytes;
@@ -241,6 +240,5 @@ void	 webd_conns_drain(struct webd *);
 void	 webd_conns_close_all(struct webd *);
 void	 webd_limit_hit(struct webd *, const char *limit);
 double	 webd_qps(struct webd *);
-void	 webd_log_flush(struct ev_loop *, void *);
 
 #endif

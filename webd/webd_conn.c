@@ -82,24 +82,23 @@ conn_account(struct webd_conn *c)
 	counter_add_u64(metric_series0(w->m_bytes), c->body_bytes);
 	histogram_observe(metric_series0(w->m_duration), secs);
 	w->nrequests++;
-	if (w->log_fd == -1)
+	if (!alog_enabled(&w->alog))
 		return;
 	now = time(NULL);
 	localtime_r(&now, &tm);
 	net_addr_str(&c->peer, addr, sizeof(addr));
 	if (w->conf->log_format == LOG_JSON) {
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", &tm);
-		buf_printf(&w->logbuf, "{\"time\":\"%s\",\"client\":\"%s\",%s,"
+		alog_printf(&w->alog, "{\"time\":\"%s\",\"client\":\"%s\",%s,"
 		    "\"status\":%d,\"bytes\":%llu,\"duration\":%.6f}\n", when,
 		    addr, c->logline, c->status,
 		    (unsigned long long)c->body_bytes, secs);
 	} else {
 		strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
-		buf_printf(&w->logbuf, "%s - - [%s] %s %d %llu %.3f\n", addr,
+		alog_printf(&w->alog, "%s - - [%s] %s %d %llu %.3f\n", addr,
 		    when, c->logline, c->status,
 		    (unsigned long long)c->body_bytes, secs);
 	}
-	ev_defer(loop_of(c), &w->logflush);
 }
 
 /* Quote a header value for the access log: printable ASCII, with '"' and
