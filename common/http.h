@@ -187,6 +187,15 @@ const struct http_header *http_header_next(const struct http_msg *, const char *
 int	 http_header_has_token(const char *value, size_t len, const char *token);
 int	 http_is_tchar(unsigned char);
 
+/* --- http_copy.c --- */
+/* Copy the len bytes at base that src points into to a new allocation
+ * (*copy, the caller frees it) and make dst the same message over the
+ * copy, its fields in the caller's storage (at most cap). 0, or -1 when
+ * out of memory. */
+int	 http_msg_copy(const struct http_msg *src, const char *base, size_t len,
+	    char **copy, struct http_msg *dst, struct http_header *fields,
+	    size_t cap);
+
 /* --- http_hop.c --- */
 /* 1 if h is named name (case-insensitive). */
 int	 http_header_is(const struct http_header *, const char *name);

@@ -208,35 +208,6 @@ req_fail(struct lb_client *c, int status, const char *why)
 
 /* ---- request towards the server ---- */
 
-static int
-copy_request(struct lb_req *r, const struct http_msg *msg, const char *base,
-    size_t len)
-{
-	size_t	 i;
-
-#define REBASE(p)	((p) != NULL ? r->head + ((p) - base) : NULL)
-	if ((r->head = malloc(len)) == NULL)
-		return -1;
-	memcpy(r->head, base, len);
-	r->msg = *msg;
-	r->msg.method_str = REBASE(msg->method_str);
-	r->msg.target = REBASE(msg->target);
-	r->msg.host = REBASE(msg->host);
-	r->msg.upgrade_proto = REBASE(msg->upgrade_proto);
-	r->msg.reason = NULL;
-	r->msg.headers = r->fields;
-	r->msg.headers_cap = CL_FIELDS;
-	r->msg.nheaders = msg->nheaders < CL_FIELDS ? msg->nheaders : CL_FIELDS;
-	for (i = 0; i < r->msg.nheaders; i++) {
-		r->fields[i].name = REBASE(msg->headers[i].name);
-		r->fields[i].name_len = msg->headers[i].name_len;
-		r->fields[i].value = REBASE(msg->headers[i].value);
-		r->fields[i].value_len = msg->headers[i].value_len;
-	}
-#undef REBASE
-	return 0;
-}
-
 static const char *const request_drop[] = {
 	"Expect", "Content-Length", "X-Forwarded-For", "X-Forwarded-Proto",
 	"Forwarded", NULL
@@ -792,7 +763,8 @@ dispatch(struct lb_client *c, const struct http_msg *msg, size_t headlen)
 		return;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    copy_request(r, msg, buf_head(&c->in), headlen) == -1) {
+	    http_msg_copy(msg, buf_head(&c->in), headlen, &r->head, &r->msg,
+	    r->fields, CL_FIELDS) == -1) {
 		free(r);
 		buf_consume(&c->in, headlen);
 		c->close_after = true;

@@ -158,37 +158,6 @@ up_fail(struct webd_upstream *up, int status, const char *why)
 
 /* ---- the request towards the upstream ---- */
 
-/* Copy the head out of the connection's input: it is consumed as soon as
- * upstream_start returns, and the body streams through the same buffer. */
-static int
-copy_request(struct webd_upstream *up, const struct http_msg *msg,
-    const char *base, size_t len)
-{
-	size_t	 i;
-
-#define REBASE(p)	((p) != NULL ? up->head + ((p) - base) : NULL)
-	if ((up->head = malloc(len)) == NULL)
-		return -1;
-	memcpy(up->head, base, len);
-	up->msg = *msg;
-	up->msg.method_str = REBASE(msg->method_str);
-	up->msg.target = REBASE(msg->target);
-	up->msg.reason = NULL;
-	up->msg.host = REBASE(msg->host);
-	up->msg.upgrade_proto = REBASE(msg->upgrade_proto);
-	up->msg.headers = up->fields;
-	up->msg.headers_cap = UP_FIELDS;
-	up->msg.nheaders = msg->nheaders < UP_FIELDS ? msg->nheaders : UP_FIELDS;
-	for (i = 0; i < up->msg.nheaders; i++) {
-		up->fields[i].name = REBASE(msg->headers[i].name);
-		up->fields[i].name_len = msg->headers[i].name_len;
-		up->fields[i].value = REBASE(msg->headers[i].value);
-		up->fields[i].value_len = msg->headers[i].value_len;
-	}
-#undef REBASE
-	return 0;
-}
-
 /* "1.2.3.4:80" / "[::1]:80" into host and port; unix sockets give "". */
 static void
 addr_split(const struct net_addr *a, char *host, size_t hostlen, char *port)
@@ -944,7 +913,10 @@ upstream_start(struct webd_conn *c, const struct http_msg *msg,
 	buf_init(&up->to_up, UP_TO_MAX + 2 * w->conf->max_head);
 	buf_init(&up->from_up, UP_FROM_MAX);
 	buf_init(&up->cgi, w->conf->max_head);
-	if (copy_request(up, msg, buf_head(&c->in), headlen) == -1) {
+	/* The head is consumed once this returns, and the body streams
+	 * through the same buffer: keep a copy. */
+	if (http_msg_copy(msg, buf_head(&c->in), headlen, &up->head, &up->msg,
+	    up->fields, UP_FIELDS) == -1) {
 		upstream_free(up);
 		return -1;
 	}

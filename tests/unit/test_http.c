@@ -1033,6 +1033,36 @@ START_TEST(date_rejected)
 }
 END_TEST
 
+START_TEST(msg_copy_outlives_its_buffer)
+{
+	char		 in[] = "POST /a?b HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 3\r\nX-A: 1\r\n\r\nabc";
+	struct http_header storage[8], fields[8];
+	struct http_parser p;
+	struct http_msg	 msg, copy;
+	char		*head = NULL;
+	int		 n;
+
+	http_parser_init(&p, NULL);
+	http_msg_init(&msg, storage, 8);
+	n = http_parse_request(&p, in, sizeof(in) - 1, &msg);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(http_msg_copy(&msg, in, (size_t)n, &head, &copy,
+	    fields, 8), 0);
+	memset(in, '#', sizeof(in) - 1);	/* the input is gone */
+	ck_assert_int_eq(copy.method, HTTP_M_POST);
+	ck_assert_int_eq((int)copy.target_len, 4);
+	ck_assert(memcmp(copy.target, "/a?b", 4) == 0);
+	ck_assert(memcmp(copy.host, "x", copy.host_len) == 0);
+	ck_assert_uint_eq(copy.nheaders, 3);
+	ck_assert_ptr_eq(copy.headers, fields);
+	ck_assert_ptr_nonnull(http_header_get(&copy, "X-A"));
+	ck_assert_int_eq(http_header_get(&copy, "X-A")->value[0], '1');
+	ck_assert_uint_eq(copy.content_length, 3);
+	free(head);
+}
+END_TEST
+
 Suite *
 http_suite(void)
 {
@@ -1068,6 +1098,7 @@ http_suite(void)
 	tcase_add_test(tc, status_reasons);
 	tcase_add_test(tc, dates);
 	tcase_add_loop_test(tc, date_rejected, 0, NELEM(bad_dates));
+	tcase_add_test(tc, msg_copy_outlives_its_buffer);
 	suite_add_tcase(s, tc);
 	return s;
 }
