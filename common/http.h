@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 struct buf;
@@ -195,6 +196,34 @@ int	 http_is_tchar(unsigned char);
 int	 http_msg_copy(const struct http_msg *src, const char *base, size_t len,
 	    char **copy, struct http_msg *dst, struct http_header *fields,
 	    size_t cap);
+
+/* --- http_out.c: framing an answer a proxy relays --- */
+enum http_out_mode {
+	HTTP_OUT_NONE,		/* no body: HEAD, 1xx, 204, 304 */
+	HTTP_OUT_LENGTH,	/* Content-Length: left */
+	HTTP_OUT_CHUNKED,	/* HTTP/1.1 client, origin gave no length */
+	HTTP_OUT_CLOSE,		/* HTTP/1.0 client: the body ends at close */
+};
+struct http_out {
+	enum http_out_mode mode;
+	uint64_t	 left;		/* HTTP_OUT_LENGTH: bytes still due */
+};
+/* Choose the framing from the request (method, client's minor) and the
+ * origin's answer (status, its length if it gave one, whether it has a
+ * body). HTTP_OUT_CLOSE means the caller closes after the answer. */
+void	 http_out_plan(struct http_out *, enum http_method, int minor,
+	    int status, int has_length, uint64_t length, int has_body);
+/* The origin's fields minus hop-by-hop ones (by msg's Connection), those
+ * in drop (NULL-terminated, may be NULL) and its Content-Length (kept
+ * only when there is no body), then the framing field. */
+int	 http_out_fields(const struct http_out *, struct buf *,
+	    const struct http_msg *msg, const struct http_header *fields,
+	    size_t n, const char *const *drop);
+/* Body bytes in the chosen framing; a sized body is cut at its length.
+ * Returns the body bytes taken (0 for HTTP_OUT_NONE), or -1 (ENOBUFS). */
+ssize_t	 http_out_body(struct http_out *, struct buf *, const char *, size_t);
+/* The end of the body: the last chunk when chunked. */
+int	 http_out_end(const struct http_out *, struct buf *);
 
 /* --- http_hop.c --- */
 /* 1 if h is named name (case-insensitive). */

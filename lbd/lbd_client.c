@@ -29,7 +29,6 @@
 #define CL_LINGER_MS	2000
 
 enum cl_state { CL_HANDSHAKE, CL_HEAD, CL_PROXY, CL_WRITE, CL_LINGER };
-enum out_mode { OUT_NONE, OUT_LENGTH, OUT_CHUNKED, OUT_CLOSE };
 
 struct lb_req {
 	struct lb_pool		*pool;
@@ -50,8 +49,7 @@ struct lb_req {
 	struct http_parser	 rparser;
 	struct http_body_reader	 rbody;
 	bool			 head_sent, resp_keepalive;
-	enum out_mode		 out;
-	uint64_t		 out_left;
+	struct http_out		 out;		/* framing towards the client */
 	struct ev_timer		 timer;		/* server-timeout */
 	uint64_t		 t_sent;	/* request on its way: latency */
 };
@@ -327,51 +325,23 @@ pump_body(struct lb_client *c)
 
 /* ---- the answer towards the client ---- */
 
-static const char *const response_drop[] = { "Content-Length", NULL };
-
 static int
 send_head(struct lb_client *c, const struct http_msg *rm)
 {
 	struct lb_req	*r = c->req;
 	char		 v[80];
-	size_t		 i;
-	bool		 has_body = rm->body != HTTP_BODY_NONE;
 
 	c->status = rm->status;
 	r->resp_keepalive = rm->keep_alive && !rm->must_close;
-	if (r->msg.method == HTTP_M_HEAD || rm->status == 204 ||
-	    rm->status == 304)
-		r->out = OUT_NONE;
-	else if (rm->body == HTTP_BODY_LENGTH)
-		r->out = OUT_LENGTH, r->out_left = rm->content_length;
-	else if (!has_body)
-		r->out = OUT_LENGTH, r->out_left = 0;
-	else if (r->msg.minor >= 1)
-		r->out = OUT_CHUNKED;
-	else
-		r->out = OUT_CLOSE, c->close_after = true;
-	if (c->lb->stopping)
+	http_out_plan(&r->out, r->msg.method, r->msg.minor, rm->status,
+	    rm->body == HTTP_BODY_LENGTH, rm->content_length,
+	    rm->body != HTTP_BODY_NONE);
+	if (r->out.mode == HTTP_OUT_CLOSE || c->lb->stopping)
 		c->close_after = true;
 	if (http_write_status_line(&c->out, r->msg.minor, rm->status,
+	    NULL) == -1 ||
+	    http_out_fields(&r->out, &c->out, rm, rm->headers, rm->nheaders,
 	    NULL) == -1)
-		return -1;
-	for (i = 0; i < rm->nheaders; i++) {
-		/* Without a body (HEAD, 304) the length stays as sent. */
-		if (drop_field(rm, &rm->headers[i], response_drop) &&
-		    !(r->out == OUT_NONE &&
-		    http_header_is(&rm->headers[i], "Content-Length")))
-			continue;
-		if (http_write_headern(&c->out, rm->headers[i].name,
-		    rm->headers[i].name_len, rm->headers[i].value,
-		    rm->headers[i].value_len) == -1)
-			return -1;
-	}
-	if (r->out == OUT_LENGTH) {
-		snprintf(v, sizeof(v), "%llu", (unsigned long long)r->out_left);
-		if (http_write_header(&c->out, "Content-Length", v) == -1)
-			return -1;
-	} else if (r->out == OUT_CHUNKED &&
-	    http_write_header(&c->out, "Transfer-Encoding", "chunked") == -1)
 		return -1;
 	if (c->fe->conf->hsts_max_age > 0 && c->io.tls != NULL &&
 	    http_header_get(rm, "Strict-Transport-Security") == NULL) {
@@ -392,24 +362,11 @@ send_head(struct lb_client *c, const struct http_msg *rm)
 static int
 emit(struct lb_client *c, const char *data, size_t len)
 {
-	struct lb_req	*r = c->req;
+	ssize_t	 n = http_out_body(&c->req->out, &c->out, data, len);
 
-	switch (r->out) {
-	case OUT_NONE:
-		return 0;
-	case OUT_LENGTH:
-		if (len > r->out_left)
-			len = (size_t)r->out_left;
-		r->out_left -= len;
-		break;
-	case OUT_CHUNKED:
-		c->bytes += len;
-		return http_write_chunk(&c->out, data, len);
-	case OUT_CLOSE:
-		break;
-	}
-	c->bytes += len;
-	return buf_append(&c->out, data, len);
+	if (n > 0)
+		c->bytes += (uint64_t)n;
+	return n < 0 ? -1 : 0;
 }
 
 /* The answer is complete in c->out: release the server connection. */
@@ -420,8 +377,7 @@ req_done(struct lb_client *c)
 	uint64_t	 now = ev_now(cl_loop(c));
 	bool		 reusable;
 
-	if (r->out == OUT_CHUNKED &&
-	    http_write_last_chunk(&c->out, NULL, 0) == -1) {
+	if (http_out_end(&r->out, &c->out) == -1) {
 		cl_free(c);
 		return;
 	}

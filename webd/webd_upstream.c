@@ -32,7 +32,6 @@
 #define UP_STDERR_MAX	400		/* bytes of one app error log line */
 #define UP_FCGI_ID	1
 
-enum up_out { OUT_NONE, OUT_LENGTH, OUT_CHUNKED, OUT_CLOSE };
 enum up_req { R_BODY, R_HOLD, R_DONE };	/* request bytes still to queue */
 
 struct webd_upstream {
@@ -65,8 +64,7 @@ struct webd_upstream {
 	struct http_parser	 rparser;
 	struct http_body_reader	 rbody;
 	bool			 head_sent;
-	enum up_out		 out;
-	uint64_t		 out_left;	/* OUT_LENGTH */
+	struct http_out		 out;		/* framing towards the client */
 	bool			 done;
 };
 
@@ -74,9 +72,7 @@ struct webd_upstream {
 static const char *const request_drop[] = {
 	"Expect", "Content-Length", "X-Forwarded-Proto", NULL
 };
-static const char *const response_drop[] = {
-	"Content-Length", "Date", "Server", NULL
-};
+static const char *const response_drop[] = { "Date", "Server", NULL };
 
 static void	up_io(struct ev_loop *, int, unsigned, void *);
 static int	up_pump(struct webd_upstream *);
@@ -452,24 +448,11 @@ up_send(struct webd_upstream *up)
 static int
 emit(struct webd_upstream *up, const char *data, size_t len)
 {
-	struct webd_conn *c = up->c;
+	ssize_t	 n = http_out_body(&up->out, &up->c->out, data, len);
 
-	switch (up->out) {
-	case OUT_NONE:
-		return 0;
-	case OUT_LENGTH:
-		if (len > up->out_left)
-			len = (size_t)up->out_left;	/* the app overran */
-		up->out_left -= len;
-		break;
-	case OUT_CHUNKED:
-		c->body_bytes += len;
-		return http_write_chunk(&c->out, data, len);
-	case OUT_CLOSE:
-		break;
-	}
-	c->body_bytes += len;
-	return buf_append(&c->out, data, len);
+	if (n > 0)
+		up->c->body_bytes += (uint64_t)n;
+	return n < 0 ? -1 : 0;
 }
 
 /* Status line, the application's fields minus hop-by-hop ones, framing. */
@@ -479,40 +462,15 @@ send_head(struct webd_upstream *up, int status, const struct http_msg *from,
     uint64_t length, bool has_body)
 {
 	struct webd_conn *c = up->c;
-	char	 clen[24];
-	size_t	 i;
 
 	c->status = status;
-	if (up->msg.method == HTTP_M_HEAD || status == 204 || status == 304 ||
-	    status < 200)
-		up->out = OUT_NONE;
-	else if (has_length)
-		up->out = OUT_LENGTH, up->out_left = length;
-	else if (!has_body)
-		up->out = OUT_LENGTH, up->out_left = 0, has_length = true;
-	else if (up->msg.minor >= 1)
-		up->out = OUT_CHUNKED;
-	else
-		up->out = OUT_CLOSE, c->close_after = true;
-	if (http_write_status_line(&c->out, up->msg.minor, status, NULL) == -1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		/* Without a body (HEAD, 304) the app's length stays as is. */
-		if (dropped(from, &fields[i], response_drop) &&
-		    !(up->out == OUT_NONE && name_is(&fields[i],
-		    "Content-Length")))
-			continue;
-		if (http_write_headern(&c->out, fields[i].name,
-		    fields[i].name_len, fields[i].value,
-		    fields[i].value_len) == -1)
-			return -1;
-	}
-	if (up->out == OUT_LENGTH) {
-		snprintf(clen, sizeof(clen), "%llu", (unsigned long long)length);
-		if (http_write_header(&c->out, "Content-Length", clen) == -1)
-			return -1;
-	} else if (up->out == OUT_CHUNKED &&
-	    http_write_header(&c->out, "Transfer-Encoding", "chunked") == -1)
+	http_out_plan(&up->out, up->msg.method, up->msg.minor, status,
+	    has_length, length, has_body);
+	if (up->out.mode == HTTP_OUT_CLOSE)
+		c->close_after = true;
+	if (http_write_status_line(&c->out, up->msg.minor, status, NULL) == -1 ||
+	    http_out_fields(&up->out, &c->out, from, fields, n,
+	    response_drop) == -1)
 		return -1;
 	up->head_sent = true;
 	return conn_finish_head(c);
@@ -523,19 +481,17 @@ up_finish(struct webd_upstream *up)
 {
 	struct webd_conn *c = up->c;
 
-	if (up->out == OUT_CHUNKED && http_write_last_chunk(&c->out, NULL, 0) == -1) {
+	if (http_out_end(&up->out, &c->out) == -1) {
 		conn_free(c);
 		return;
 	}
-	if (up->out == OUT_LENGTH && up->out_left > 0) {
+	if (up->out.mode == HTTP_OUT_LENGTH && up->out.left > 0) {
 		/* Fewer bytes than announced: the client must see a cut. */
 		log_warnx("%s: answer ended %llu bytes short of its length",
-		    up->name, (unsigned long long)up->out_left);
+		    up->name, (unsigned long long)up->out.left);
 		conn_free(c);
 		return;
 	}
-	if (up->out == OUT_CLOSE)
-		c->close_after = true;
 	up_detach(up);
 	conn_kick(c);
 }

@@ -1063,6 +1063,69 @@ START_TEST(msg_copy_outlives_its_buffer)
 }
 END_TEST
 
+/* The framing a relayed answer gets, by request and origin answer. */
+static const struct {
+	enum http_method method;
+	int		 minor, status, has_length;
+	uint64_t	 length;
+	int		 has_body;
+	enum http_out_mode want;
+} out_plans[] = {
+	{ HTTP_M_GET, 1, 200, 1, 5, 1, HTTP_OUT_LENGTH },
+	{ HTTP_M_GET, 1, 200, 0, 0, 1, HTTP_OUT_CHUNKED },
+	{ HTTP_M_GET, 0, 200, 0, 0, 1, HTTP_OUT_CLOSE },
+	{ HTTP_M_GET, 1, 200, 0, 0, 0, HTTP_OUT_LENGTH },
+	{ HTTP_M_HEAD, 1, 200, 1, 5, 1, HTTP_OUT_NONE },
+	{ HTTP_M_GET, 1, 204, 0, 0, 0, HTTP_OUT_NONE },
+	{ HTTP_M_GET, 1, 304, 1, 9, 0, HTTP_OUT_NONE },
+};
+
+START_TEST(out_plan)
+{
+	struct http_out	 o;
+
+	http_out_plan(&o, out_plans[_i].method, out_plans[_i].minor,
+	    out_plans[_i].status, out_plans[_i].has_length,
+	    out_plans[_i].length, out_plans[_i].has_body);
+	ck_assert_int_eq(o.mode, out_plans[_i].want);
+}
+END_TEST
+
+START_TEST(out_fields_and_body)
+{
+	struct http_header f[] = {
+		{ "Content-Length", 14, "99", 2 },
+		{ "Connection", 10, "X-Hop", 5 },
+		{ "X-Hop", 5, "1", 1 },
+		{ "Server", 6, "origin", 6 },
+		{ "X-App", 5, "yes", 3 },
+	};
+	struct http_msg	 m = { .headers = f, .nheaders = 5, .headers_cap = 5 };
+	const char *const drop[] = { "Server", NULL };
+	struct http_out	 o;
+	struct buf	 b;
+
+	buf_init(&b, 1024);
+	http_out_plan(&o, HTTP_M_GET, 1, 200, 1, 4, 1);
+	ck_assert_int_eq(http_out_fields(&o, &b, &m, f, 5, drop), 0);
+	ck_assert_str_eq(buf_cstr(&b), "X-App: yes\r\nContent-Length: 4\r\n");
+	buf_reset(&b);
+	ck_assert_int_eq(http_out_body(&o, &b, "abcdef", 6), 4);	/* cut */
+	ck_assert_int_eq(http_out_body(&o, &b, "gh", 2), 0);
+	ck_assert_str_eq(buf_cstr(&b), "abcd");
+	buf_reset(&b);
+	http_out_plan(&o, HTTP_M_GET, 1, 200, 0, 0, 1);
+	ck_assert_int_eq(http_out_body(&o, &b, "abc", 3), 3);
+	ck_assert_int_eq(http_out_end(&o, &b), 0);
+	ck_assert_str_eq(buf_cstr(&b), "3\r\nabc\r\n0\r\n\r\n");
+	buf_reset(&b);
+	http_out_plan(&o, HTTP_M_HEAD, 1, 200, 1, 99, 1);
+	ck_assert_int_eq(http_out_fields(&o, &b, &m, f, 5, drop), 0);
+	ck_assert_str_eq(buf_cstr(&b), "Content-Length: 99\r\nX-App: yes\r\n");
+	buf_free(&b);
+}
+END_TEST
+
 Suite *
 http_suite(void)
 {
@@ -1099,6 +1162,8 @@ http_suite(void)
 	tcase_add_test(tc, dates);
 	tcase_add_loop_test(tc, date_rejected, 0, NELEM(bad_dates));
 	tcase_add_test(tc, msg_copy_outlives_its_buffer);
+	tcase_add_loop_test(tc, out_plan, 0, NELEM(out_plans));
+	tcase_add_test(tc, out_fields_and_body);
 	suite_add_tcase(s, tc);
 	return s;
 }
