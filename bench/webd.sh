@@ -1,15 +1,18 @@
 #!/bin/sh
-# bench/webd.sh — webd vs nginx, side by side in one run: same files, one
-# process each (webd has no `workers` yet: nginx runs worker_processes 1),
-# no access logs, wrk on the same machine. Prints each figure and the ratio
-# webd/nginx (higher is better, except RSS where lower is better).
+# bench/webd.sh — webd vs nginx, side by side in one run: same files, the
+# same number of worker processes (webd `workers`, nginx
+# `worker_processes`), no access logs, wrk on the same machine. Prints each
+# figure and the ratio webd/nginx (higher is better, except RSS where lower
+# is better).
 #
 #   BENCH_TIME=10   seconds per wrk run (1 for a smoke run)
 #   BENCH_IDLE=10000  idle keep-alive connections for the RSS figure
+#   BENCH_WORKERS=1   worker processes of each server
 set -eu
 : "${STACKD_BUILD:=build}"
 T=${BENCH_TIME:-10}
 IDLE=${BENCH_IDLE:-10000}
+WORKERS=${BENCH_WORKERS:-1}
 WEBD=$STACKD_BUILD/bin/webd
 for tool in nginx wrk python3; do
 	command -v $tool >/dev/null || { echo "bench: $tool missing (make deps)"; exit 1; }
@@ -37,10 +40,11 @@ root "$dir/www"
 max-connections 60000
 idle-timeout 120s
 header-timeout 120s
+workers $WORKERS
 CONF
 cat > "$dir/nginx.conf" <<CONF
 user root;
-worker_processes 1;
+worker_processes $WORKERS;
 pid $dir/nginx.pid;
 error_log $dir/nginx-error.log;
 events { worker_connections 60000; }
@@ -122,10 +126,12 @@ for target in webd nginx; do
 		kill -0 $client 2>/dev/null || { echo "bench: idle client failed"; exit 1; }
 		sleep 0.1
 	done
-	if [ $target = webd ]; then w=$(rss_kib "$webd_pid"); else
+	if [ $target = webd ]; then
+		w=$(rss_kib "$webd_pid$(pgrep -P "$webd_pid" | sed 's/^/,/' | tr -d '\n')"); else
 		g=$(rss_kib "$nginx_master,$nginx_workers"); fi
 	echo >&7; exec 7>&-
 	wait $client || true
 done
 row "RSS KiB, $IDLE idle conns (lower)" "$w" "$g"
-echo "(RSS ratio below 1.00 means webd uses less; nginx = master + worker)"
+echo "(RSS ratio below 1.00 means webd uses less; each is all its processes)"
+echo "(workers: $WORKERS each)"

@@ -23,6 +23,13 @@ alog_init(struct alog *a, struct ev_loop *loop, size_t max_buffered)
 	ev_deferred_init(&a->flush, alog_flush_cb, a);
 }
 
+void
+alog_forked(struct alog *a, struct ev_loop *loop)
+{
+	a->loop = loop;
+	ev_deferred_init(&a->flush, alog_flush_cb, a);
+}
+
 int
 alog_open(const char *path, char *err, size_t errlen)
 {

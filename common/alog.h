@@ -21,6 +21,9 @@ struct alog {
 #define ALOG_INITIALIZER	{ .fd = -1 }
 
 void	 alog_init(struct alog *, struct ev_loop *, size_t max_buffered);
+/* In a forked child running its own loop: the deferred write moves to
+ * that loop; the fd and buffered lines stay. */
+void	 alog_forked(struct alog *, struct ev_loop *);
 /* Open path for appending (0640): the fd, or -1 with
  * "access-log PATH: reason" in err. Nothing changes in any alog. */
 int	 alog_open(const char *path, char *err, size_t errlen);

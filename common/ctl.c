@@ -248,6 +248,28 @@ ctl_server_free(struct ctl_server *srv)
 }
 
 void
+ctl_server_forget(struct ctl_server *srv)
+{
+	struct ctl_conn	*c;
+
+	if (srv == NULL)
+		return;
+	/* Only close and free: the loop, the socket file and the
+	 * connections' peers are the parent's business. */
+	while ((c = LIST_FIRST(&srv->conns)) != NULL) {
+		LIST_REMOVE(c, entry);
+		if (c->fd != -1)
+			close(c->fd);
+		buf_free(&c->in);
+		buf_free(&c->out);
+		free(c);
+	}
+	close(srv->fd);
+	free(srv->path);
+	free(srv);
+}
+
+void
 ctl_server_set_limits(struct ctl_server *srv, const struct ctl_limits *l)
 {
 	if (l->timeout_ms != 0)

@@ -100,6 +100,11 @@ struct ctl_server *ctl_server_new(struct ev_loop *, const char *path,
  * removes the socket file if it is still the one bound. Not from inside a
  * ctl callback. */
 void		 ctl_server_free(struct ctl_server *);
+/* In a child forked from the server's process: close the inherited
+ * listener and connection descriptors and free, without touching the
+ * loop (the parent's), the socket file or the parent's clients (no reply,
+ * no on_close). NULL is fine. */
+void		 ctl_server_forget(struct ctl_server *);
 void		 ctl_server_set_limits(struct ctl_server *,
 		    const struct ctl_limits *);
 void		 ctl_server_set_timeout(struct ctl_server *, unsigned ms);

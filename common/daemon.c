@@ -300,6 +300,16 @@ pidfile_remove(struct pidfile *pf)
 	/* Unlink while still holding the lock: nobody can lock it between. */
 	if (unlink(pf->path) == -1 && errno != ENOENT)
 		log_warn("pidfile %s: unlink", pf->path);
+	pidfile_close(pf);
+}
+
+void
+pidfile_close(struct pidfile *pf)
+{
+	if (pf == NULL)
+		return;
+	/* No LOCK_UN: the lock belongs to the open file, which the parent
+	 * shares; dropping it here would drop it for the parent too. */
 	close(pf->fd);
 	free(pf->path);
 	free(pf);

@@ -59,6 +59,9 @@ struct pidfile *pidfile_open(const char *path, pid_t *other,
 int	 pidfile_write(struct pidfile *);
 /* Unlink the file, release the lock and free. NULL is fine. */
 void	 pidfile_remove(struct pidfile *);
+/* In a forked child: close the inherited descriptor and free, leaving the
+ * file and the parent's lock in place. NULL is fine. */
+void	 pidfile_close(struct pidfile *);
 
 /* When running as root, switch for good to user (and its groups) and check
  * root cannot be regained; a missing user or one with uid 0 is an error.

@@ -69,19 +69,34 @@ ev_new(void)
 	return loop;
 }
 
-void
-ev_free(struct ev_loop *loop)
+static void
+loop_release(struct ev_loop *loop, bool unblock)
 {
 	if (loop == NULL)
 		return;
 	if (loop->sigfd != -1) {
 		close(loop->sigfd);
-		sigprocmask(SIG_UNBLOCK, &loop->sigmask, NULL);
+		if (unblock)
+			sigprocmask(SIG_UNBLOCK, &loop->sigmask, NULL);
 	}
 	close(loop->epfd);
 	free(loop->watch);
 	free(loop->heap);
 	free(loop);
+}
+
+void
+ev_free(struct ev_loop *loop)
+{
+	loop_release(loop, true);
+}
+
+void
+ev_abandon(struct ev_loop *loop)
+{
+	/* A signal unblocked here would take its default action (SIGTERM
+	 * kills) before the child's own loop takes it over. */
+	loop_release(loop, false);
 }
 
 uint64_t

@@ -37,6 +37,14 @@ struct ev_deferred {
 
 struct ev_loop	*ev_new(void);
 void		 ev_free(struct ev_loop *);
+/* Close the loop's epoll and signalfd descriptors and free it, with no
+ * epoll_ctl and the signal mask left as it is. For a child forked from
+ * the loop's process (the epoll instance is the parent's too; signals stay
+ * blocked until the child's own loop asks for them: timers and deferred
+ * items that were on it must be initialised again before any use), and
+ * for a process about to exit (unblocking would let a pending SIGTERM
+ * kill it by its default action). */
+void		 ev_abandon(struct ev_loop *);
 /* Run until ev_break(). Returns 0, or -1 if epoll_wait fails. */
 int		 ev_run(struct ev_loop *);
 /* One pass: wait at most timeout_ms (-1 forever) and dispatch. Tests use it. */

@@ -80,6 +80,11 @@ struct metrics {
 	char			 dropped_name[METRICS_NAME_MAX + 1];
 	TAILQ_HEAD(, metric)	 families;
 	double			 start_time;	/* process_start_time_seconds */
+	struct {
+		void		(*fn)(void *);
+		void		*arg;
+	}			 hooks[METRICS_HOOKS_MAX];
+	size_t			 nhooks;
 };
 
 /* What a registration asks for; one validator and one constructor. */
@@ -767,28 +772,68 @@ gauge_add(struct metric_series *s, double v)
 	s->value += v;
 }
 
-void
-histogram_observe(struct metric_series *s, double v)
+size_t
+metrics_bucket(const double *bounds, size_t nbounds, double v)
 {
-	const struct metric *f = s->family;
-	size_t		 lo = 0, hi, mid;
+	size_t	 lo = 0, hi = nbounds, mid;
 
-	series_expect(s, METRIC_HISTOGRAM, __func__);
-	if (isnan(v))
-		return;
 	/* First bound >= v (buckets are "less than or equal"). */
-	hi = f->nbounds;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (f->bounds[mid] < v)
+		if (bounds[mid] < v)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < f->nbounds)
-		s->buckets[lo]++;
+	return lo;
+}
+
+void
+histogram_observe(struct metric_series *s, double v)
+{
+	const struct metric *f = s->family;
+	size_t		 i;
+
+	series_expect(s, METRIC_HISTOGRAM, __func__);
+	if (isnan(v))
+		return;
+	if ((i = metrics_bucket(f->bounds, f->nbounds, v)) < f->nbounds)
+		s->buckets[i]++;
 	s->count++;
 	s->value += v;
+}
+
+/* ---- mirrored values ---- */
+
+int
+metrics_on_render(struct metrics *m, void (*fn)(void *), void *arg)
+{
+	if (m->nhooks == METRICS_HOOKS_MAX) {
+		log_warnx("%s: more than %d hooks", __func__, METRICS_HOOKS_MAX);
+		return -1;
+	}
+	m->hooks[m->nhooks].fn = fn;
+	m->hooks[m->nhooks].arg = arg;
+	m->nhooks++;
+	return 0;
+}
+
+void
+counter_load(struct metric_series *s, uint64_t v)
+{
+	series_expect(s, METRIC_COUNTER, __func__);
+	s->count = v;
+	s->value = 0;
+}
+
+void
+histogram_load(struct metric_series *s, const uint64_t *buckets,
+    uint64_t count, double sum)
+{
+	series_expect(s, METRIC_HISTOGRAM, __func__);
+	memcpy(s->buckets, buckets, s->family->nbounds * sizeof(uint64_t));
+	s->count = count;
+	s->value = sum;
 }
 
 double
@@ -952,8 +997,10 @@ int
 metrics_render(const struct metrics *m, struct buf *out)
 {
 	const struct metric *f;
-	size_t		 before = buf_used(out);
+	size_t		 before = buf_used(out), i;
 
+	for (i = 0; i < m->nhooks; i++)
+		m->hooks[i].fn(m->hooks[i].arg);
 	TAILQ_FOREACH(f, &m->families, entry)
 		if (render_family(out, f) == -1)
 			goto fail;

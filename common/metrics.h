@@ -22,8 +22,10 @@
  * function of another type (gauge_set on a counter), breaks an invariant
  * of the caller's code and is fatal.
  *
- * Updates do not allocate. Not thread-safe: one registry per process
- * (workers each own theirs), used from the event loop. */
+ * Updates do not allocate. Not thread-safe: one registry per process,
+ * used from the event loop; worker processes count elsewhere (shared
+ * memory, say) and the registry's owner mirrors that into series with a
+ * render hook (metrics_on_render, counter_load, histogram_load). */
 #ifndef STACKD_METRICS_H
 #define STACKD_METRICS_H
 
@@ -40,6 +42,7 @@
 #define METRICS_VALUE_MAX	256	/* bytes in one label value */
 #define METRICS_BUCKETS_MAX	64	/* histogram upper bounds */
 #define METRICS_SERIES_DEFAULT	10000	/* series per family */
+#define METRICS_HOOKS_MAX	8	/* render hooks per registry */
 
 /* 1 ms .. 10 s, for request and query latencies in seconds. */
 #define METRICS_LATENCY_NBOUNDS	13
@@ -102,6 +105,22 @@ void		 gauge_add(struct metric_series *, double);
 void		 histogram_observe(struct metric_series *, double);
 /* Counter or gauge value; a histogram's observation count. */
 double		 metric_value(const struct metric_series *);
+
+/* Mirrored values: numbers counted elsewhere (by worker processes in
+ * shared memory, say) and copied into series when rendered. A render hook
+ * fn(arg) runs at the start of every metrics_render, in the order added;
+ * 0, or -1 past METRICS_HOOKS_MAX. The loads set a series to the mirrored
+ * value: the source of a counter must itself never go down. */
+int		 metrics_on_render(struct metrics *, void (*fn)(void *), void *arg);
+void		 counter_load(struct metric_series *, uint64_t value);
+/* buckets: one count per bound of the family (observations <= bounds[i]
+ * and > bounds[i-1]: not cumulative); count: all observations, those
+ * above the last bound too; sum: their sum. */
+void		 histogram_load(struct metric_series *, const uint64_t *buckets,
+		    uint64_t count, double sum);
+/* The bucket v falls in: the first bound >= v, or nbounds (+Inf). For
+ * counting elsewhere with a family's bounds. */
+size_t		 metrics_bucket(const double *bounds, size_t nbounds, double v);
 
 /* Append the exposition to out. On error (out reached its cap: ENOBUFS)
  * returns -1 and out holds what it held before. */

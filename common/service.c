@@ -370,6 +370,17 @@ service_stopped(struct service *svc)
 }
 
 void
+service_forked(struct service *svc)
+{
+	ctl_server_forget(svc->ctl);
+	svc->ctl = NULL;
+	pidfile_close(svc->pidfile);
+	svc->pidfile = NULL;
+	ev_abandon(svc->loop);
+	svc->loop = NULL;
+}
+
+void
 service_stop(struct service *svc)
 {
 	if (svc->stopping) {

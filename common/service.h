@@ -106,6 +106,14 @@ const char	*service_name(struct service *);
 void		 service_stopped(struct service *);
 /* Ask for a stop as SIGTERM does (from a ctl command, say). */
 void		 service_stop(struct service *);
+/* In a child the daemon forked (a worker process) that will never return
+ * into the service's loop: close the inherited control socket (listener
+ * and connections) and pidfile without removing either, and forget the
+ * parent's event loop without touching it (see ev_abandon: signals stay
+ * blocked for the child's own loop). Afterwards service_loop() is NULL and
+ * no service_* call that needs the loop, the socket or the pidfile may be
+ * made; the child ends with exit(), not by returning to the service. */
+void		 service_forked(struct service *);
 /* Reload now as SIGHUP does; 0, or -1 with err (the old config runs on).
  * Configuration errors, one per line, go to errors if not NULL. */
 int		 service_reload(struct service *, char *err, size_t errlen,

@@ -82,6 +82,10 @@ struct tls_config *tls_client_new(const char *cafile, bool verify,
  * config with the last. NULL is ignored by both. */
 struct tls_config *tls_config_ref(struct tls_config *);
 void	 tls_config_free(struct tls_config *);
+/* In a forked child: reseed the config's random generator from the
+ * system (and the pid), or parent and children would draw the same
+ * "random" bytes for handshakes. NULL is fine. 0, or -1 and err. */
+int	 tls_config_forked(struct tls_config *, char *err, size_t errlen);
 
 /* A connection on fd (non-blocking, owned by the caller: tls_conn_free()
  * does not close it). Client side: servername is sent as SNI (unless it

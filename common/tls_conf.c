@@ -618,6 +618,23 @@ tls_config_ref(struct tls_config *cfg)
 	return cfg;
 }
 
+int
+tls_config_forked(struct tls_config *cfg, char *err, size_t errlen)
+{
+	pid_t	 pid = getpid();
+	int	 ret;
+
+	if (cfg == NULL)
+		return 0;
+	/* Fresh entropy, and the pid as additional input. */
+	if ((ret = mbedtls_ctr_drbg_reseed(&cfg->drbg,
+	    (const unsigned char *)&pid, sizeof(pid))) != 0) {
+		tls_errstr(err, errlen, ret, "tls config: reseeding the RNG");
+		return -1;
+	}
+	return 0;
+}
+
 void
 tls_config_free(struct tls_config *cfg)
 {

@@ -202,43 +202,150 @@ struct cgi_head {
 int	 cgi_parse_head(const char *in, size_t len, size_t max_head,
 	    struct cgi_head *);
 
-/* ---- runtime (webd.c, webd_conn.c) ---- */
+/* ---- statistics (webd.c) ----
+ *
+ * What a process serving requests counts, in a slot of its own: plain
+ * memory with `workers 1`; else a slot per worker process in memory the
+ * master maps MAP_SHARED before forking (a pool of four per worker index,
+ * as generations overlap on reload), so a slot has one writer at a time.
+ * Workers add with relaxed atomics and the master reads at any time. When
+ * a worker is reaped its slot is added to the master's retired totals and
+ * cleared for the next one: counters never go down. Rendered: retired +
+ * every slot. Every member is a uint64_t: slots are summed word by word. */
 
-struct metric;
+#define WEBD_NCLASSES		5	/* 1xx .. 5xx */
+#define WEBD_NLIMITS		9	/* webd.c's limit_names[] */
+#define WEBD_NBOUNDS		14	/* webd.c's duration_bounds[] */
+
+struct webd_stats {
+	uint64_t	 requests[WEBD_NCLASSES];
+	uint64_t	 body_bytes;
+	uint64_t	 duration[WEBD_NBOUNDS + 1];	/* per bucket, last +Inf */
+	uint64_t	 duration_us;			/* their sum */
+	uint64_t	 limits[WEBD_NLIMITS];
+	uint64_t	 conns;		/* open now: a gauge, never retired */
+};
+
+static inline void
+webd_stat_add(uint64_t *p, uint64_t n)
+{
+	__atomic_fetch_add(p, n, __ATOMIC_RELAXED);
+}
+
+/* The memory the master shares with its workers. */
+struct webd_shared {
+	uint64_t		 gen;	/* generation that accepts connections */
+	struct webd_stats	 slot[];	/* one per worker process */
+};
+
+/* ---- runtime (webd.c, webd_conn.c, webd_workers.c) ---- */
+
+#define WEBD_MAX_WORKERS	64
+#define WEBD_GEN_STOP		UINT64_MAX	/* shared gen: daemon stopping */
+
+struct ctl_conn;
+struct metric_series;
 struct tls_conn;
 struct webd_conn;
+struct webd_workers;
 
 struct webd {
 	struct service		*svc;
+	struct ev_loop		*loop;		/* this process's */
 	struct webd_conf	*conf;		/* the running configuration */
-	int			 lfd[WEBD_MAX_LISTEN];
+	int			 lfd[WEBD_MAX_LISTEN];	/* sockets we accept on */
 	struct tls_config	*ltls[WEBD_MAX_LISTEN];	/* ref per listener */
 	int			 nlfd;
 	int			 root_fd;
 	struct static_conf	 sconf;
 	struct webd_conn	*conns;
 	size_t			 nconns;
-	bool			 stopping;
+	bool			 stopping;	/* accepting no more: draining */
+	/* Called when stopping and the last connection is gone. */
+	void			(*drained)(struct webd *);
 	struct alog		 alog;		/* access log */
-	/* metrics */
-	struct metric		*m_requests;	/* by class */
-	struct metric		*m_bytes;
-	struct metric		*m_duration;
-	struct metric		*m_limits;	/* by limit */
-	uint64_t		 nrequests;
+	char			 date[HTTP_DATE_LEN];	/* Date header, */
+	time_t			 date_sec;		/* as of this second */
+	/* statistics: where this process counts, and what is summed */
+	struct webd_stats	*stats;
+	struct webd_stats	*slots;
+	size_t			 nslots;
+	struct webd_stats	 retired;	/* of worker processes reaped */
+	struct webd_stats	 own;		/* workers 1: the only slot */
+	/* workers > 1 */
+	struct webd_workers	*wk;		/* the master's process table */
+	struct webd_shared	*shared;
+	uint64_t		 gen;		/* generation forked workers get */
+	int			 worker;	/* a worker's index; -1: none */
+	struct ev_timer		 stop_timer;	/* a worker's drain deadline */
+	/* metrics and status (the service process) */
+	struct metric_series	*s_requests[WEBD_NCLASSES];
+	struct metric_series	*s_bytes;
+	struct metric_series	*s_duration;
+	struct metric_series	*s_limits[WEBD_NLIMITS];
 	uint64_t		 qps_ring[10];	/* requests seen, per second */
 	uint64_t		 qps_last_sec;
 	struct ev_timer		 qps_timer;
-	char			 date[HTTP_DATE_LEN];	/* Date header, */
-	time_t			 date_sec;		/* as of this second */
 };
 
+/* webd.c */
+/* One socket per listener into fds[], SO_REUSEPORT. 0, or -1 and err
+ * (what was bound stays in fds[] for the caller to close; the rest -1). */
+int	 webd_bind(struct webd *, int *fds, char *err, size_t errlen);
+/* Accept on w->lfd[] with w->loop. */
+int	 webd_serve(struct webd *, char *err, size_t errlen);
+/* Stop accepting and drain: see webd_conns_drain; w->drained() once no
+ * connection is left (at once when there is none). */
+void	 webd_serve_stop(struct webd *);
+/* True once the daemon as a whole is stopping (health answers 503). */
+bool	 webd_daemon_stopping(struct webd *);
+void	 webd_limit_hit(struct webd *, const char *limit);
+/* A response finished: its status, body bytes and milliseconds taken. */
+void	 webd_count_response(struct webd *, int status, uint64_t body_bytes,
+	    uint64_t ms);
+void	 webd_stats_total(const struct webd *, struct webd_stats *);
+uint64_t webd_stats_requests(const struct webd_stats *);
+/* dst += src, word by word, reading src atomically. */
+void	 webd_stats_add(struct webd_stats *dst, const struct webd_stats *src);
+double	 webd_qps(struct webd *);
+
+int	 webd_log_reopen(struct webd *, char *err, size_t errlen);
+
+/* webd_conn.c */
 void	 webd_accept(struct ev_loop *, int fd, unsigned events, void *arg);
-/* Graceful stop: idle connections close now, busy ones after their
- * response; webd_conns_idle() says when none is left. */
+/* Graceful stop: idle connections get a short grace to send one more
+ * request (answered with Connection: close) since closing them at once
+ * would race a request already on its way; busy ones close after their
+ * response. */
 void	 webd_conns_drain(struct webd *);
 void	 webd_conns_close_all(struct webd *);
-void	 webd_limit_hit(struct webd *, const char *limit);
-double	 webd_qps(struct webd *);
+
+/* webd_workers.c: `workers N` with N > 1. The service process becomes a
+ * master that binds every listener N times, keeps those sockets, forks N
+ * workers (worker k accepts on socket k of each listener with its own
+ * loop), reaps and respawns them and replaces them on reload. */
+int	 webd_workers_start(struct webd *, char *err, size_t errlen);
+/* Before a reload switches anything: -1 and err if it cannot be done. */
+int	 webd_workers_reload_check(struct webd *, char *err, size_t errlen);
+/* After it switched: a new generation with the new configuration, the
+ * old one drains. */
+void	 webd_workers_reload(struct webd *);
+void	 webd_workers_stop(struct webd *);
+void	 webd_workers_signal(struct webd *, int signo);
+void	 webd_workers_status(struct webd *, struct ctl_conn *);
+size_t	 webd_workers_running(const struct webd *);
+uint64_t webd_workers_restarts(const struct webd *);
+/* After the loop ended: SIGKILL and reap what is left, unmap, close. */
+void	 webd_workers_cleanup(struct webd *);
+/* In a worker: a newer generation took over (accept nothing more). */
+static inline bool
+webd_worker_replaced(const struct webd *w)
+{
+	return w->shared != NULL &&
+	    __atomic_load_n(&w->shared->gen, __ATOMIC_RELAXED) != w->gen;
+}
+/* In a worker (SIGTERM, or replaced): stop accepting and drain, for at
+ * most shutdown-timeout; then the worker exits. */
+void	 webd_worker_retire(struct webd *);
 
 #endif

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "log.h"
@@ -214,6 +215,28 @@ set_location(struct conf_ctx *ctx, const struct conf_stmt *st,
 	return 0;
 }
 
+/* workers N | auto (the online CPUs, within the same range) */
+static int
+set_workers(struct conf_ctx *ctx, const struct conf_stmt *st,
+    const struct conf_directive *d, void *obj)
+{
+	struct webd_conf *conf = obj;
+	uint64_t	 v;
+	long		 ncpu;
+
+	if (strcmp(st->argv[1], "auto") == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		conf->workers = (uint64_t)(ncpu < d->min ? d->min :
+		    ncpu > d->max ? d->max : ncpu);
+		return 0;
+	}
+	if (conf_parse_uint(st->argv[1], &v) == -1)
+		return conf_error(ctx, st, "workers: expected a number from "
+		    "%lld to %lld or auto, got \"%.32s\"", (long long)d->min,
+		    (long long)d->max, st->argv[1]);
+	return conf_set_uint(ctx, st, d, obj);
+}
+
 static const struct conf_directive webd_directives[] = {
 	SERVICE_DIRECTIVES(struct webd_conf, svc),
 	{ "listen", 1, 2, CONF_BLOCK_OPTIONAL, 0, set_listen, 0, 0, 0 },
@@ -227,6 +250,8 @@ static const struct conf_directive webd_directives[] = {
 	    offsetof(struct webd_conf, health), 0, 0 },
 	{ "access-log", 1, 2, CONF_BLOCK_NONE, CONF_ONCE, set_access_log,
 	    offsetof(struct webd_conf, access_log), 0, 0 },
+	{ "workers", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, set_workers,
+	    offsetof(struct webd_conf, workers), 1, WEBD_MAX_WORKERS },
 	{ "max-connections", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_uint,
 	    offsetof(struct webd_conf, max_conns), 1, 1000000 },
 	{ "max-header-size", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_size,
@@ -283,6 +308,7 @@ webd_conf_load(const struct conf_stmt *root, struct conf_ctx *ctx)
 		conf_error(ctx, NULL, "out of memory");
 		return NULL;
 	}
+	conf->workers = 1;
 	conf->max_conns = 10000;
 	conf->max_head = HTTP_MAX_HEAD_DEFAULT;
 	conf->max_body = 10 * 1024 * 1024;

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "metrics.h"
 #include "stream.h"
 #include "tls.h"
 #include "webd_conn.h"
@@ -21,6 +20,7 @@
 #define CONN_FILE_CHUNK		(16 * 1024)
 #define CONN_LINGER_MS		2000
 #define CONN_LISTING_MAX	(1024 * 1024)
+#define CONN_DRAIN_GRACE_MS	1000	/* idle keep-alive while draining */
 
 enum step { STEP_FREED = -1, STEP_BLOCKED, STEP_NEXT };
 
@@ -41,9 +41,10 @@ conn_free(struct webd_conn *c)
 	if ((*c->prevp = c->next) != NULL)
 		c->next->prevp = c->prevp;
 	w->nconns--;
+	__atomic_fetch_sub(&w->stats->conns, 1, __ATOMIC_RELAXED);
 	free(c);
 	if (w->stopping && w->nconns == 0)
-		service_stopped(w->svc);
+		w->drained(w);
 }
 
 static void
@@ -58,6 +59,8 @@ conn_timeout(struct ev_loop *loop, void *arg)
 		    "body_timeout");
 	else if (c->in_request)
 		webd_limit_hit(c->w, "header_timeout");
+	else if (c->state == C_READ && c->w->stopping)
+		;	/* the drain grace: no limit */
 	else if (c->state == C_READ)
 		webd_limit_hit(c->w, "idle_timeout");
 	else
@@ -70,18 +73,16 @@ static void
 conn_account(struct webd_conn *c)
 {
 	struct webd	*w = c->w;
-	char		 class[4] = "0xx", when[64], addr[NET_ADDRSTRLEN];
+	char		 when[64], addr[NET_ADDRSTRLEN];
+	uint64_t	 ms;
 	double		 secs;
 	time_t		 now;
 	struct tm	 tm;
 
 	ev_update_now(loop_of(c));
-	secs = (double)(ev_now(loop_of(c)) - c->t_start) / 1000.0;
-	class[0] = (char)('0' + c->status / 100);
-	counter_inc(metric_with(w->m_requests, (const char *const[]){ class, NULL }));
-	counter_add_u64(metric_series0(w->m_bytes), c->body_bytes);
-	histogram_observe(metric_series0(w->m_duration), secs);
-	w->nrequests++;
+	ms = ev_now(loop_of(c)) - c->t_start;
+	secs = (double)ms / 1000.0;
+	webd_count_response(w, c->status, c->body_bytes, ms);
 	if (!alog_enabled(&w->alog))
 		return;
 	now = time(NULL);
@@ -269,10 +270,13 @@ dispatch(struct webd_conn *c, const struct http_msg *msg, size_t headlen)
 	pathlen = q ? (size_t)(q - msg->target) : msg->target_len;
 	if (w->conf->health != NULL && strlen(w->conf->health) == pathlen &&
 	    memcmp(w->conf->health, msg->target, pathlen) == 0) {
+		/* A worker replaced on reload drains, but the daemon runs on. */
+		bool stopping = webd_daemon_stopping(w);
+
 		c->close_after |= has_body;
 		c->unread_body = has_body;
-		rv = conn_respond_text(c, msg->minor, w->stopping ? 503 : 200,
-		    w->stopping ? "stopping\n" : "ok\n");
+		rv = conn_respond_text(c, msg->minor, stopping ? 503 : 200,
+		    stopping ? "stopping\n" : "ok\n");
 		goto done;
 	}
 	/* Locations match the normalised path, so "/a/../x.php" or "%2e"
@@ -551,6 +555,10 @@ webd_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
 	char		 err[256];
 	int		 fd, i;
 
+	if (webd_worker_replaced(w)) {
+		webd_worker_retire(w);
+		return;
+	}
 	for (i = 0; i < w->nlfd; i++)
 		if (w->lfd[i] == lfd)
 			tls = w->ltls[i];
@@ -601,6 +609,7 @@ webd_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
 		c->prevp = &w->conns;
 		w->conns = c;
 		w->nconns++;
+		webd_stat_add(&w->stats->conns, 1);
 		/* Until the first byte: the idle timeout; then header-timeout. */
 		ev_timer_start(loop, &c->timer, w->conf->idle_timeout_ms);
 		return;
@@ -614,14 +623,17 @@ webd_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
 void
 webd_conns_drain(struct webd *w)
 {
-	struct webd_conn *c, *next;
+	struct webd_conn *c;
 
-	for (c = w->conns; c != NULL; c = next) {
-		next = c->next;
+	for (c = w->conns; c != NULL; c = c->next) {
+		c->close_after = true;
+		/* Idle keep-alive: a request may be on its way already;
+		 * closing now would reset it. Answer it (with "Connection:
+		 * close") if it comes within the grace, else close. */
 		if (c->state == C_READ && !c->in_request)
-			conn_free(c);
-		else
-			c->close_after = true;
+			ev_timer_start(loop_of(c), &c->timer,
+			    w->conf->idle_timeout_ms < CONN_DRAIN_GRACE_MS ?
+			    w->conf->idle_timeout_ms : CONN_DRAIN_GRACE_MS);
 	}
 }
 

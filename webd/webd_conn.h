@@ -45,7 +45,7 @@ struct webd_conn {
 static inline struct ev_loop *
 loop_of(struct webd_conn *c)
 {
-	return service_loop(c->w->svc);
+	return c->w->loop;
 }
 
 /* webd_conn.c */

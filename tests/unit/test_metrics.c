@@ -531,6 +531,125 @@ START_TEST(callback_families)
 }
 END_TEST
 
+/* Numbers counted outside the registry (as webd's workers count in shared
+ * memory) and copied in by a render hook. */
+struct mirror {
+	uint64_t	 requests[2];	/* GET, POST */
+	uint64_t	 buckets[3];	/* per bound of { 0.25, 1, 4 } */
+	uint64_t	 count;
+	double		 sum;
+	struct metric_series *s_get, *s_post, *s_hist;
+	char		 trace[32];
+};
+
+static void
+mirror_load(void *arg)
+{
+	struct mirror	*mi = arg;
+
+	counter_load(mi->s_get, mi->requests[0]);
+	counter_load(mi->s_post, mi->requests[1]);
+	histogram_load(mi->s_hist, mi->buckets, mi->count, mi->sum);
+	strcat(mi->trace, "a");
+}
+
+static void
+mirror_trace(void *arg)
+{
+	strcat(((struct mirror *)arg)->trace, "b");
+}
+
+START_TEST(mirrored_values_loaded_at_render)
+{
+	static const double bounds[] = { 0.25, 1, 4 };
+	struct metrics	*m = metrics_new("stackd_test_");
+	struct metric	*c, *h;
+	struct mirror	 mi = { .requests = { 5, 1 } };
+	struct buf	 b;
+	int		 i;
+
+	buf_init(&b, 0);
+	c = metrics_counter(m, "requests_total", "Requests.", L("method"));
+	h = metrics_histogram(m, "seconds", "Time.", NULL, bounds, 3);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_nonnull(h);
+	mi.s_get = metric_with(c, L("GET"));
+	mi.s_post = metric_with(c, L("POST"));
+	mi.s_hist = metric_series0(h);
+	ck_assert_int_eq(metrics_on_render(m, mirror_load, &mi), 0);
+	ck_assert_int_eq(metrics_on_render(m, mirror_trace, &mi), 0);
+	/* A value counted here is replaced by the mirrored one. */
+	counter_add_u64(mi.s_get, 100);
+	mi.buckets[0] = 2, mi.buckets[2] = 1, mi.count = 4, mi.sum = 12.5;
+	assert_text(render(m, &b),
+	    "# HELP stackd_test_requests_total Requests.\n"
+	    "# TYPE stackd_test_requests_total counter\n"
+	    "stackd_test_requests_total{method=\"GET\"} 5\n"
+	    "stackd_test_requests_total{method=\"POST\"} 1\n"
+	    "# HELP stackd_test_seconds Time.\n"
+	    "# TYPE stackd_test_seconds histogram\n"
+	    "stackd_test_seconds_bucket{le=\"0.25\"} 2\n"
+	    "stackd_test_seconds_bucket{le=\"1\"} 2\n"
+	    "stackd_test_seconds_bucket{le=\"4\"} 3\n"
+	    "stackd_test_seconds_bucket{le=\"+Inf\"} 4\n"
+	    "stackd_test_seconds_sum 12.5\n"
+	    "stackd_test_seconds_count 4\n"
+	    DROPPED_HEAD("stackd_test_")
+	    "stackd_test_metrics_series_dropped_total"
+	    "{family=\"stackd_test_requests_total\"} 0\n");
+	/* Hooks run once per rendering, in the order added. */
+	ck_assert_str_eq(mi.trace, "ab");
+	mi.requests[0] = 7;
+	ck_assert_ptr_nonnull(strstr(render(m, &b),
+	    "stackd_test_requests_total{method=\"GET\"} 7\n"));
+	ck_assert_str_eq(mi.trace, "abab");
+	ck_assert_double_eq(metric_value(mi.s_get), 7);
+	/* The hook table is bounded. */
+	for (i = 2; i < METRICS_HOOKS_MAX; i++)
+		ck_assert_int_eq(metrics_on_render(m, mirror_trace, &mi), 0);
+	log_set_sink(quiet, NULL);
+	ck_assert_int_eq(metrics_on_render(m, mirror_trace, &mi), -1);
+	log_set_sink(NULL, NULL);
+	metrics_free(m);
+	buf_free(&b);
+}
+END_TEST
+
+/* Counting with metrics_bucket and loading renders exactly what observing
+ * the same values renders. */
+START_TEST(histogram_load_matches_observe)
+{
+	static const double bounds[] = { 0.25, 1, 4 };
+	static const double obs[] = { -1, 0.125, 0.25, 0.3, 1, 3, 4, 4.5, 1e9 };
+	struct metrics	*mo = metrics_new("t_"), *ml = metrics_new("t_");
+	struct metric	*ho, *hl;
+	uint64_t	 buckets[4] = { 0 };
+	double		 sum = 0;
+	struct buf	 bo, bl;
+	size_t		 i;
+
+	buf_init(&bo, 0);
+	buf_init(&bl, 0);
+	ho = metrics_histogram(mo, "x", "X.", NULL, bounds, 3);
+	hl = metrics_histogram(ml, "x", "X.", NULL, bounds, 3);
+	for (i = 0; i < sizeof(obs) / sizeof(obs[0]); i++) {
+		histogram_observe(metric_series0(ho), obs[i]);
+		buckets[metrics_bucket(bounds, 3, obs[i])]++;
+		sum += obs[i];
+	}
+	ck_assert_uint_eq(metrics_bucket(bounds, 3, INFINITY), 3);
+	ck_assert_uint_eq(metrics_bucket(bounds, 3, -INFINITY), 0);
+	ck_assert_uint_eq(buckets[0], 3);	/* -1, 0.125, 0.25 */
+	ck_assert_uint_eq(buckets[3], 2);	/* 4.5, 1e9 */
+	histogram_load(metric_series0(hl), buckets, i, sum);
+	assert_text(render(ml, &bl), render(mo, &bo));
+	metrics_free(mo);
+	metrics_free(ml);
+	buf_free(&bo);
+	buf_free(&bl);
+}
+END_TEST
+
 enum reg_kind { REG_COUNTER, REG_GAUGE, REG_HISTOGRAM };
 
 static const double one_one[] = { 1, 1 };
@@ -869,13 +988,27 @@ START_TEST(too_many_label_values_fatal)
 }
 END_TEST
 
+/* Updating a series with the function of another type. */
 START_TEST(type_mismatch_fatal)
 {
 	struct metrics	*m = fatal_reg = metrics_new("");
-	struct metric	*c = metrics_counter(m, "x_total", "X.", NULL);
+	struct metric_series *c, *g;
+	uint64_t	 buckets[1] = { 0 };
 
+	c = metric_series0(metrics_counter(m, "x_total", "X.", NULL));
+	g = metric_series0(metrics_gauge(m, "g", "G.", NULL));
 	log_set_sink(quiet, NULL);
-	gauge_set(metric_series0(c), 1);
+	switch (_i) {
+	case 0:
+		gauge_set(c, 1);
+		break;
+	case 1:
+		counter_load(g, 1);
+		break;
+	default:
+		histogram_load(c, buckets, 0, 0);
+		break;
+	}
 }
 END_TEST
 
@@ -911,6 +1044,8 @@ metrics_suite(void)
 	tcase_add_test(tc, bad_label_values_dropped);
 	tcase_add_test(tc, remove_and_clear);
 	tcase_add_test(tc, callback_families);
+	tcase_add_test(tc, mirrored_values_loaded_at_render);
+	tcase_add_test(tc, histogram_load_matches_observe);
 	tcase_add_loop_test(tc, invalid_registration_rejected, 0,
 	    sizeof(bad_regs) / sizeof(bad_regs[0]));
 	tcase_add_test(tc, duplicates_and_prefixes);
@@ -920,7 +1055,7 @@ metrics_suite(void)
 
 	tcase_add_exit_test(tf, wrong_label_count_fatal, 1);
 	tcase_add_exit_test(tf, too_many_label_values_fatal, 1);
-	tcase_add_exit_test(tf, type_mismatch_fatal, 1);
+	tcase_add_loop_exit_test(tf, type_mismatch_fatal, 1, 0, 3);
 	tcase_add_exit_test(tf, series0_on_labelled_fatal, 1);
 	suite_add_tcase(s, tf);
 

@@ -1,5 +1,6 @@
 /* Unit tests for common/service: a real service_main() in a forked child,
  * driven through its control socket and signals. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "daemon.h"
 #include "ev.h"
 #include "service.h"
 #include "suites.h"
@@ -124,8 +126,30 @@ cmd_greet(struct ctl_conn *c, int argc, char **argv, void *arg)
 	ctl_printf(c, "%s, %s\n", st->greeting, argv[1]);
 }
 
+/* A worker-like child: service_forked, then wait to be looked at and
+ * killed (SIGALRM ends it if the test does not: its other signals are
+ * blocked, as they were for the parent's loop). */
+static void
+cmd_fork(struct ctl_conn *c, int argc, char **argv, void *arg)
+{
+	struct service	*svc = arg;
+	pid_t		 pid;
+
+	if ((pid = fork()) == 0) {
+		service_forked(svc);
+		if (service_loop(svc) != NULL)
+			_exit(2);
+		alarm(30);
+		for (;;)
+			pause();
+	}
+	ctl_reply_ok(c);
+	ctl_printf(c, "%ld\n", (long)pid);
+}
+
 static const struct ctl_command svc_commands[] = {
 	{ "greet", 1, 1, "greet NAME", cmd_greet },
+	{ "fork", 0, 0, "fork", cmd_fork },
 	{ NULL, 0, 0, NULL, NULL }
 };
 
@@ -148,6 +172,7 @@ static const struct service_ops svc_ops = {
 static char	 dir[64];
 static char	 conf_path[128];
 static char	 sock_path[128];
+static char	 pid_path[128];
 
 static void
 write_conf(const char *extra)
@@ -166,6 +191,7 @@ setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(conf_path, sizeof(conf_path), "%s/svc.conf", dir);
 	snprintf(sock_path, sizeof(sock_path), "%s/svc.sock", dir);
+	snprintf(pid_path, sizeof(pid_path), "%s/svc.pid", dir);
 }
 
 static void
@@ -173,6 +199,7 @@ teardown(void)
 {
 	unlink(conf_path);
 	unlink(sock_path);
+	unlink(pid_path);
 	rmdir(dir);
 }
 
@@ -322,6 +349,67 @@ START_TEST(graceful_stop_waits_then_deadline)
 }
 END_TEST
 
+/* Whether pid holds a descriptor whose target names one of what[]. */
+static bool
+holds_any(pid_t pid, const char *const what[])
+{
+	char		 fddir[64], path[320], target[256];
+	struct dirent	*de;
+	DIR		*d;
+	ssize_t		 n;
+	bool		 found = false;
+	size_t		 i;
+
+	snprintf(fddir, sizeof(fddir), "/proc/%ld/fd", (long)pid);
+	ck_assert_ptr_nonnull(d = opendir(fddir));
+	while (!found && (de = readdir(d)) != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", fddir, de->d_name);
+		if (de->d_name[0] == '.' ||
+		    (n = readlink(path, target, sizeof(target) - 1)) <= 0)
+			continue;
+		target[n] = '\0';
+		for (i = 0; what[i] != NULL; i++)
+			found |= strstr(target, what[i]) != NULL;
+	}
+	closedir(d);
+	return found;
+}
+
+START_TEST(forked_child_leaves_the_service_alone)
+{
+	const char *const inherited[] = { "socket:", "eventpoll", "signalfd",
+	    "svc.pid", NULL };
+	char	 out[8192], err[512], extra[256];
+	pid_t	 pid, child;
+	int	 i;
+
+	snprintf(extra, sizeof(extra), "greeting \"x\"\npidfile \"%s\"\n",
+	    pid_path);
+	write_conf(extra);
+	pid = spawn();
+	/* The reply ends (EOF) only once the child closed its copy of the
+	 * request's connection too. */
+	ck_assert_int_eq(request("fork", out, sizeof(out), err, sizeof(err)), 0);
+	child = (pid_t)atol(out);
+	ck_assert_int_gt(child, 0);
+	/* No control socket, loop or pidfile left open in the child... */
+	for (i = 0; i < 200 && holds_any(child, inherited); i++)
+		usleep(10000);
+	ck_assert_msg(!holds_any(child, inherited), "the child still holds "
+	    "one of the parent's descriptors");
+	/* ...and the parent's are whole: socket, pidfile lock, signals. */
+	ck_assert_int_eq(access(sock_path, F_OK), 0);
+	ck_assert_int_eq(request("version", out, sizeof(out), err, sizeof(err)), 0);
+	ck_assert_ptr_null(pidfile_open(pid_path, NULL, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "already running"));
+	kill(child, SIGKILL);
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(wait_exit(pid), 0);
+	ck_assert_int_eq(access(sock_path, F_OK), -1);
+	ck_assert_int_eq(access(pid_path, F_OK), -1);
+}
+END_TEST
+
 /* -n in a child with stdout and stderr on a pipe. */
 static int
 check_only(char *out, size_t outlen)
@@ -427,6 +515,7 @@ service_suite(void)
 	tcase_add_test(tc, graceful_stop_waits_then_deadline);
 	tcase_add_test(tc, check_only_reports_every_error);
 	tcase_add_test(tc, bad_options_and_second_socket);
+	tcase_add_test(tc, forked_child_leaves_the_service_alone);
 	suite_add_tcase(s, tc);
 	return s;
 }
