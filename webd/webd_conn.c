@@ -37,6 +37,7 @@ conn_free(struct webd_conn *c)
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c->chunk);
+	free(c->logline);
 	upstream_free(c->up);
 	if ((*c->prevp = c->next) != NULL)
 		c->next->prevp = c->prevp;
@@ -78,6 +79,10 @@ conn_account(struct webd_conn *c)
 	double		 secs;
 	time_t		 now;
 	struct tm	 tm;
+	bool		 json = w->conf->log_format == LOG_JSON;
+	const char	*req = c->logline != NULL ? c->logline : json ?
+	    "\"request\":\"-\",\"referer\":\"-\",\"user_agent\":\"-\"" :
+	    "\"-\" \"-\" \"-\"";
 
 	ev_update_now(loop_of(c));
 	ms = ev_now(loop_of(c)) - c->t_start;
@@ -88,18 +93,20 @@ conn_account(struct webd_conn *c)
 	now = time(NULL);
 	localtime_r(&now, &tm);
 	net_addr_str(&c->peer, addr, sizeof(addr));
-	if (w->conf->log_format == LOG_JSON) {
+	if (json) {
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", &tm);
 		alog_printf(&w->alog, "{\"time\":\"%s\",\"client\":\"%s\",%s,"
 		    "\"status\":%d,\"bytes\":%llu,\"duration\":%.6f}\n", when,
-		    addr, c->logline, c->status,
+		    addr, req, c->status,
 		    (unsigned long long)c->body_bytes, secs);
 	} else {
 		strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
 		alog_printf(&w->alog, "%s - - [%s] %s %d %llu %.3f\n", addr,
-		    when, c->logline, c->status,
+		    when, req, c->status,
 		    (unsigned long long)c->body_bytes, secs);
 	}
+	free(c->logline);
+	c->logline = NULL;
 }
 
 /* Quote a header value for the access log: printable ASCII, with '"' and
@@ -137,8 +144,15 @@ log_request(struct webd_conn *c, const struct http_msg *msg, const char *head,
     size_t headlen)
 {
 	const struct http_header *ref, *ua;
-	char	 rl[768], rf[512], uas[512];
+	char	 rl[768], rf[512], uas[512], line[CONN_LOGLINE_MAX];
 	const char *eol = memchr(head, '\r', headlen);
+
+	/* Kept only while a request is on its way to the log: an idle
+	 * keep-alive connection holds no log line. */
+	free(c->logline);
+	c->logline = NULL;
+	if (!alog_enabled(&c->w->alog))
+		return;
 
 	log_quote(rl, sizeof(rl), head, eol ? (size_t)(eol - head) : 0);
 	ref = http_header_get(msg, "Referer");
@@ -146,11 +160,12 @@ log_request(struct webd_conn *c, const struct http_msg *msg, const char *head,
 	log_quote(rf, sizeof(rf), ref ? ref->value : "-", ref ? ref->value_len : 1);
 	log_quote(uas, sizeof(uas), ua ? ua->value : "-", ua ? ua->value_len : 1);
 	if (c->w->conf->log_format == LOG_JSON)
-		snprintf(c->logline, sizeof(c->logline), "\"request\":\"%s\","
+		snprintf(line, sizeof(line), "\"request\":\"%s\","
 		    "\"referer\":\"%s\",\"user_agent\":\"%s\"", rl, rf, uas);
 	else
-		snprintf(c->logline, sizeof(c->logline), "\"%s\" \"%s\" \"%s\"",
+		snprintf(line, sizeof(line), "\"%s\" \"%s\" \"%s\"",
 		    rl, rf, uas);
+	c->logline = strdup(line);	/* NULL logs "-": not worth failing */
 }
 
 /* Date, Server, Connection and the end of the head. */
@@ -328,7 +343,8 @@ conn_process(struct webd_conn *c)
 		if (c->parser.status == 431 || c->parser.status == 414)
 			webd_limit_hit(c->w, "max_header_size");
 		log_debug("fd %d: bad request: %s", c->io.fd, c->parser.error);
-		snprintf(c->logline, sizeof(c->logline), "\"-\" \"-\" \"-\"");
+		free(c->logline);
+		c->logline = NULL;
 		c->close_after = true;
 		c->unread_body = true;	/* the rest of a bad head may follow */
 		buf_reset(&c->in);
@@ -479,6 +495,11 @@ conn_write(struct webd_conn *c)
 		c->nodelay = true;
 	}
 	c->state = C_READ;
+	/* Idle keep-alive connections hold no buffer (as nginx): with
+	 * thousands open, that is most of their memory. */
+	if (buf_used(&c->in) == 0)
+		buf_free(&c->in);
+	buf_free(&c->out);
 	ev_fd_mod(loop_of(c), c->io.fd, EV_READ);
 	ev_timer_start(loop_of(c), &c->timer, c->w->conf->idle_timeout_ms);
 	/* A pipelined request may already be buffered. */

@@ -38,7 +38,7 @@ struct webd_conn {
 	uint64_t		 t_start;
 	int			 status;
 	uint64_t		 body_bytes;
-	char			 logline[CONN_LOGLINE_MAX];	/* request part */
+	char			*logline;	/* request part; NULL: "-" */
 	struct webd_conn	*next, **prevp;
 };
 

@@ -165,6 +165,22 @@ sed "s|^root .*|root \"$T_DIR/www2\"|" "$T_DIR/webd.conf.good" > "$T_DIR/webd.co
 expect_eq "reload with a new root" "$(ctl reload)" "ok"
 expect_eq "the new root serves" "$("${CURL[@]}" $H/)" "second root"
 
+# The JSON access log, by reload: every line parses, a bad request too.
+sed -i "s|^access-log .*|access-log \"$T_DIR/access.json\" json|" "$T_DIR/webd.conf"
+expect_eq "reload switching the access log to JSON" "$(ctl reload)" "ok"
+"${CURL[@]}" -o /dev/null -A 'quote" and \ back' $H/
+expect_eq "a malformed request gets 400" "$(raw 'GET /\x01 HTTP/1.1\r\n\r\n')" "HTTP/1.1 400 Bad Request"
+json_lines_ok() {
+	[ "$(wc -l < "$T_DIR/access.json")" -eq 2 ] && python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert rows[0]["request"] == "GET / HTTP/1.1" and rows[0]["status"] == 200
+assert rows[0]["user_agent"] == "quote\" and \\ back"
+assert rows[1]["request"] == "-" and rows[1]["status"] == 400
+' "$T_DIR/access.json"
+}
+ok_wait "both lines are valid JSON with the right fields" 3 json_lines_ok
+
 # directory-listing on, by reload: the list shows names, escaped, no dotfiles.
 mkdir -p "$T_DIR/www2/files"
 touch "$T_DIR/www2/files/a<b>.txt" "$T_DIR/www2/files/.hidden" "$T_DIR/www2/files/plain.txt"
