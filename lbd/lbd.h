@@ -45,6 +45,7 @@ struct lb_pool_conf {
 	bool			 tls_verify;
 	uint64_t		 connect_timeout_ms;
 	uint64_t		 server_timeout_ms;	/* idle wait for bytes */
+	uint64_t		 tunnel_timeout_ms;	/* idle Upgrade tunnel */
 	uint64_t		 keepalive_ms;	/* idle pooled connection life */
 	unsigned		 max_idle;	/* pooled idle connections/server */
 	unsigned		 max_conns;	/* per server, 0: none */

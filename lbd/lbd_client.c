@@ -19,68 +19,13 @@
 #include "metrics.h"
 #include "tls.h"
 #include "lbd.h"
-
-#define CL_IN_MAX	(HTTP_MAX_HEAD_DEFAULT + 1024)
-#define CL_OUT_MAX	(256 * 1024)
-#define CL_OUT_HIGH	(64 * 1024)	/* stop reading the server above it */
-#define CL_FIELDS	128
-#define SRV_OUT_MAX	(128 * 1024 + 2 * HTTP_MAX_HEAD_DEFAULT)
-#define SRV_IN_MAX	(128 * 1024)
-#define CL_LINGER_MS	2000
-
-enum cl_state { CL_HANDSHAKE, CL_HEAD, CL_PROXY, CL_WRITE, CL_LINGER };
-
-struct lb_req {
-	struct lb_pool		*pool;
-	struct lb_server	*srv;
-	int			 srv_idx;
-	struct lb_bconn		*b;
-	unsigned		 tries;
-	bool			 wrote;		/* bytes went to the server */
-	/* the request, copied out of the client's input */
-	char			*head;
-	struct http_msg		 msg;
-	struct http_header	 fields[CL_FIELDS];
-	struct http_body_reader	 body;
-	bool			 body_done, end_queued;
-	struct buf		 to_srv;
-	/* the answer */
-	struct buf		 from_srv;
-	struct http_parser	 rparser;
-	struct http_body_reader	 rbody;
-	bool			 head_sent, resp_keepalive;
-	struct http_out		 out;		/* framing towards the client */
-	struct ev_timer		 timer;		/* server-timeout */
-	uint64_t		 t_sent;	/* request on its way: latency */
-};
-
-struct lb_client {
-	struct lb		*lb;
-	struct lb_frontend	*fe;
-	struct stream		 io;
-	struct net_addr		 peer;
-	char			 peer_str[NET_ADDRSTRLEN];
-	enum cl_state		 state;
-	struct buf		 in, out;
-	struct http_parser	 parser;
-	struct ev_timer		 timer;
-	bool			 close_after, unread_body, in_request;
-	unsigned		 out_want;
-	struct lb_req		*req;
-	/* for the log */
-	uint64_t		 t_start;
-	int			 status;
-	uint64_t		 bytes;
-	char			 reqline[512];
-	char			 server[LBD_NAME_MAX * 2 + 2];
-	struct lb_client	*next, **prevp;
-};
+#include "lbd_client.h"
 
 static void	cl_run(struct lb_client *, unsigned events);
 static void	req_try(struct lb_client *);
 static void	req_update(struct lb_client *);
 
-static struct ev_loop *
+struct ev_loop *
 cl_loop(struct lb_client *c)
 {
 	return lb_loop(c->lb);
@@ -108,7 +53,7 @@ req_free(struct lb_client *c)
 	c->req = NULL;
 }
 
-static void
+void
 cl_free(struct lb_client *c)
 {
 	struct lb	*lb = c->lb;
@@ -133,6 +78,10 @@ cl_timeout(struct ev_loop *loop, void *arg)
 {
 	struct lb_client *c = arg;
 
+	if (c->state == CL_TUNNEL) {
+		lb_tunnel_timeout(c);
+		return;
+	}
 	/* A request head that does not arrive in time gets 408 (slowloris
 	 * included); an idle keep-alive connection just closes. */
 	if (c->state == CL_HEAD && c->in_request) {
@@ -239,6 +188,15 @@ client_host(const struct lb_client *c, char *out, size_t len, bool forwarded)
 	}
 }
 
+/* A request that may become a tunnel: Connection: upgrade with Upgrade,
+ * HTTP/1.1, no body (its end would be ambiguous against tunnel bytes). */
+static bool
+wants_upgrade(const struct http_msg *m)
+{
+	return m->upgrade && m->upgrade_proto != NULL && m->minor == 1 &&
+	    m->body == HTTP_BODY_NONE;
+}
+
 static int
 build_request(struct lb_client *c)
 {
@@ -262,6 +220,10 @@ build_request(struct lb_client *c)
 		    m->headers[i].name_len, m->headers[i].value,
 		    m->headers[i].value_len) == -1)
 			return -1;
+	/* Upgrade is hop-by-hop: asked again of the server, for a tunnel. */
+	if (wants_upgrade(m) && buf_printf(b, "Connection: upgrade\r\n"
+	    "Upgrade: %.*s\r\n", (int)m->upgrade_len, m->upgrade_proto) == -1)
+		return -1;
 	if (buf_printf(b, "X-Forwarded-For: %.*s%s%s\r\n"
 	    "X-Forwarded-Proto: %s\r\nForwarded: for=%s;proto=%s\r\n",
 	    xff ? (int)xff->value_len : 0, xff ? xff->value : "",
@@ -416,6 +378,12 @@ process_answer(struct lb_client *c)
 			    r->msg.method, &rm);
 			if (n == 0)
 				return 0;
+			if (n > 0 && rm.status == 101 && rm.upgrade &&
+			    wants_upgrade(&r->msg)) {
+				if (lb_tunnel_start(c, &rm, (size_t)n) == -1)
+					req_fail(c, 502, "101: no room");
+				return -1;
+			}
 			if (n < 0 || rm.status == 101) {
 				lb_server_result(r->srv, false, 0);
 				req_fail(c, 502, n < 0 ? r->rparser.error :
@@ -507,6 +475,10 @@ srv_io(struct lb_bconn *b, void *arg, unsigned events)
 	ssize_t		 n;
 	bool		 progress = false;
 
+	if (c->state == CL_TUNNEL) {
+		lb_tunnel_io(c);
+		return;
+	}
 	for (;;) {
 		if (pump_body(c) == -1)
 			return;
@@ -642,8 +614,8 @@ req_try(struct lb_client *c)
 
 /* ---- the client side ---- */
 
-static void
-log_line(struct lb_client *c)
+void
+cl_log(struct lb_client *c)
 {
 	char	 when[32];
 	time_t	 now = time(NULL);
@@ -910,7 +882,7 @@ cl_run(struct lb_client *c, unsigned events)
 				cl_free(c);
 				return;
 			}
-			log_line(c);
+			cl_log(c);
 			if (c->close_after) {
 				if (c->unread_body || buf_used(&c->in) > 0) {
 					cl_linger(c);
@@ -931,6 +903,9 @@ cl_run(struct lb_client *c, unsigned events)
 					continue;
 			}
 			ev_fd_mod(cl_loop(c), c->io.fd, EV_READ);
+			return;
+		case CL_TUNNEL:
+			lb_tunnel_io(c);
 			return;
 		case CL_LINGER:
 			while (stream_read(&c->io, sink, sizeof(sink), &want) > 0)

@@ -379,6 +379,7 @@ static const struct conf_directive pool_directives[] = {
 	POOL_UINT("eject-after", eject_after, 0, 1000),
 	POOL_DURATION("connect-timeout", connect_timeout_ms, 10, 3600 * 1000),
 	POOL_DURATION("server-timeout", server_timeout_ms, 10, 24 * 3600 * 1000),
+	POOL_DURATION("tunnel-timeout", tunnel_timeout_ms, 10, 7 * 24 * 3600 * 1000ULL),
 	POOL_DURATION("keepalive", keepalive_ms, 0, 3600 * 1000),
 	POOL_UINT("max-idle", max_idle, 0, 10000),
 	POOL_UINT("max-connections-per-server", max_conns, 0, 1000000),
@@ -409,6 +410,7 @@ set_pool(struct conf_ctx *ctx, const struct conf_stmt *st,
 	p->eject_after = 5;
 	p->connect_timeout_ms = 3000;
 	p->server_timeout_ms = 30 * 1000;
+	p->tunnel_timeout_ms = 3600 * 1000;
 	p->keepalive_ms = 60 * 1000;
 	p->max_idle = 32;
 	p->retries = 2;
