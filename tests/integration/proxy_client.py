@@ -9,13 +9,18 @@ the whole answer (nothing if the connection was closed without one).
   proxy_client.py PORT none - - [PATH]        no header at all
   PATH "-" sends no request: print what comes back (EOF within 5 s: nothing)
   --tls CAFILE (first)  after the header, TLS to "localhost" verified by CAFILE
+  --split N (first)     send the header's first N bytes, then the rest once
+                        the server has read them (its socket's Recv-Q is
+                        empty, per ss): it must take a header in two reads
 """
 import codecs
 import ipaddress
 import socket
 import ssl
 import struct
+import subprocess
 import sys
+import time
 
 SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 
@@ -41,15 +46,41 @@ def header(kind, src, dst):
     return SIG + bytes([0x21, fam]) + struct.pack(">H", len(block)) + block
 
 
+def wait_read(s):
+    """Until the server has read all we sent: Recv-Q of its end of this
+    connection, as ss shows it, is 0."""
+    lport = s.getsockname()[1]
+    rport = s.getpeername()[1]
+    flt = f"sport = :{rport} and dport = :{lport}"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        out = subprocess.run(["ss", "-Htn", flt], capture_output=True,
+                             text=True).stdout.split()
+        if len(out) >= 2 and out[1] == "0":
+            return
+        time.sleep(0.01)
+    raise SystemExit("the server did not read the first part")
+
+
 def main():
     args = sys.argv[1:]
-    cafile = None
-    if args[0] == "--tls":
-        cafile, args = args[1], args[2:]
+    cafile, split = None, 0
+    while args[0] in ("--tls", "--split"):
+        if args[0] == "--tls":
+            cafile = args[1]
+        else:
+            split = int(args[1])
+        args = args[2:]
     port, kind, src, dst = int(args[0]), args[1], args[2], args[3]
     path = args[4] if len(args) > 4 else "/api/echo"
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    s.sendall(header(kind, src, dst))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    data = header(kind, src, dst)
+    if split:
+        s.sendall(data[:split])
+        wait_read(s)
+        data = data[split:]
+    s.sendall(data)
     out = b""
     try:
         if cafile:

@@ -107,6 +107,10 @@ expect_match "a v2 header (TCP6): Forwarded quotes and brackets it" "$out" \
 	'"Forwarded": "for=\\"\[2001:db8::7\]\\";proto=http"'
 out=$($PC 8083 v1 198.51.100.20:5000 192.0.2.1:80)
 expect_match "a v1 header from the Python client" "$out" '"X-Forwarded-For": "198.51.100.20"'
+out=$($PC --split 10 8083 v1 198.51.100.21:5000 192.0.2.1:80)
+expect_match "a v1 header lbd had to take in two reads" "$out" '"X-Forwarded-For": "198.51.100.21"'
+out=$($PC --split 14 8083 v2 198.51.100.22:5000 192.0.2.1:80)
+expect_match "a v2 header lbd had to take in two reads" "$out" '"X-Forwarded-For": "198.51.100.22"'
 out=$($PC 8083 v2local - -)
 expect_match "a v2 LOCAL header keeps the connection's own address" "$out" '"X-Forwarded-For": "127.0.0.1"'
 out=$($PC 8083 raw 'PROXY UNKNOWN\r\n' -)
@@ -146,6 +150,8 @@ expect_eq "counted on the TLS frontend" \
 	"$(metric 'proxy_header_refused_total{frontend="pps",reason="invalid"}')" 1
 out=$($PC --tls "$CERTS/ca.crt" 8443 v2 192.0.2.55:6000 192.0.2.1:443)
 expect_match "a v2 header, then TLS from Python's ssl" "$out" '"X-Forwarded-For": "192.0.2.55"'
+out=$($PC --split 20 --tls "$CERTS/ca.crt" 8443 v2 '[2001:db8::56]:6000' '[2001:db8::1]:443')
+expect_match "a v2 header in two reads, then TLS" "$out" '"X-Forwarded-For": "2001:db8::56"'
 
 # ---- send-proxy-v2 towards a server ----
 ok_wait "health checks to the send-proxy-v2 server pass (status up, http 200)" 5 \
