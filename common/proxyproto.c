@@ -2,6 +2,7 @@
  * off a socket. See proxyproto.h; the wire format is HAProxy's
  * doc/proxy-protocol.txt. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -108,10 +109,13 @@ static bool
 v1_ipv6(const char *s, size_t len, uint8_t out[16])
 {
 	char	 tmp[40];
+	size_t	 i;
 
-	if (len == 0 || len >= sizeof(tmp) ||
-	    strspn(s, "0123456789abcdefABCDEF:") < len)
+	if (len == 0 || len >= sizeof(tmp))
 		return false;
+	for (i = 0; i < len; i++)
+		if (s[i] != ':' && !isxdigit((unsigned char)s[i]))
+			return false;
 	memcpy(tmp, s, len);
 	tmp[len] = '\0';
 	return inet_pton(AF_INET6, tmp, out) == 1;
