@@ -55,11 +55,28 @@ metrics_setup(struct lb *lb, char *err, size_t errlen)
 	    "1 when health checks say the server is up.", ps);
 	lb->m_retries = metrics_counter(m, "retries_total",
 	    "Requests sent again to another server.", NULL);
+	lb->m_proxy_refused = metrics_counter(m, "proxy_header_refused_total",
+	    "proxy-protocol connections closed without a valid PROXY header, "
+	    "by frontend and reason (invalid, closed, timeout).",
+	    (const char *const[]){ "frontend", "reason", NULL });
 	if (lb->m_requests == NULL || lb->m_duration == NULL ||
 	    lb->m_server_requests == NULL || lb->m_server_failures == NULL ||
-	    lb->m_server_up == NULL || lb->m_retries == NULL)
+	    lb->m_server_up == NULL || lb->m_retries == NULL ||
+	    lb->m_proxy_refused == NULL)
 		return seterr(err, errlen, "metrics registration failed");
 	return 0;
+}
+
+void
+lb_proxy_refused(struct lb_frontend *fe, const char *peer, const char *reason,
+    const char *why)
+{
+	fe->proxy_refused++;
+	counter_inc(metric_with(fe->lb->m_proxy_refused, (const char *const[]){
+	    fe->conf->name, reason, NULL }));
+	/* Debug only: anyone who can connect could flood the log. */
+	log_debug("frontend %s: %s: no valid PROXY header: %s", fe->conf->name,
+	    peer, why);
 }
 
 /* ---- frontends ---- */
@@ -165,11 +182,14 @@ lb_status(struct service *svc, struct ctl_conn *cc)
 	int		 i, j;
 
 	for (i = 0; i < lb->nfe; i++)
-		ctl_printf(cc, "frontend %s: listen %s%s, connections %llu, "
-		    "requests %llu\n", lb->fe[i].conf->name,
-		    lb->fe[i].conf->addr_str, lb->fe[i].tls ? " tls" : "",
+		ctl_printf(cc, "frontend %s: listen %s%s%s, connections %llu, "
+		    "requests %llu, proxy headers refused %llu\n",
+		    lb->fe[i].conf->name, lb->fe[i].conf->addr_str,
+		    lb->fe[i].tls ? " tls" : "",
+		    lb->fe[i].conf->proxy_protocol ? " proxy-protocol" : "",
 		    (unsigned long long)lb->fe[i].nconns,
-		    (unsigned long long)lb->fe[i].requests);
+		    (unsigned long long)lb->fe[i].requests,
+		    (unsigned long long)lb->fe[i].proxy_refused);
 	for (i = 0; i < lb->npool; i++) {
 		struct lb_pool *p = lb->pools[i];
 

@@ -50,6 +50,7 @@ struct lb_pool_conf {
 	unsigned		 max_idle;	/* pooled idle connections/server */
 	unsigned		 max_conns;	/* per server, 0: none */
 	unsigned		 retries;
+	bool			 send_proxy_v2;	/* PROXY v2 header first */
 	/* health */
 	enum lb_check_kind	 check;
 	char			*check_path;
@@ -74,6 +75,7 @@ struct lb_frontend_conf {
 	uint64_t		 header_timeout_ms;
 	uint64_t		 idle_timeout_ms;
 	uint64_t		 max_conns;
+	bool			 proxy_protocol;	/* PROXY header first */
 };
 
 struct lb_conf {
@@ -138,6 +140,7 @@ struct lb_frontend {
 	struct tls_config	*tls;		/* ref */
 	uint64_t		 nconns;
 	uint64_t		 requests;
+	uint64_t		 proxy_refused;	/* connections without a header */
 };
 
 struct lb {
@@ -157,6 +160,7 @@ struct lb {
 	struct metric		*m_server_up;	/* gauge {pool, server} */
 	struct metric		*m_duration;	/* {frontend} */
 	struct metric		*m_retries;
+	struct metric		*m_proxy_refused;	/* {frontend, reason} */
 };
 
 static inline struct ev_loop *
@@ -178,6 +182,11 @@ void	 lb_pool_unref(struct lb_pool *);
 /* A request to s ended: ok false counts towards passive ejection. */
 void	 lb_server_result(struct lb_server *, bool ok, uint64_t latency_us);
 void	 lb_server_set_up(struct lb_server *, bool up, const char *why);
+
+/* lbd.c: a proxy-protocol connection closed without a valid header;
+ * reason is "invalid", "closed" or "timeout". */
+void	 lb_proxy_refused(struct lb_frontend *, const char *peer,
+	    const char *reason, const char *why);
 
 /* lbd_check.c: active health checks */
 void	 lb_check_init(struct lb_server *);
@@ -201,11 +210,18 @@ struct lb_bconn {
 	struct lb_bconn		*next;		/* in srv->idle */
 	uint64_t		 t_connect;
 };
-/* An idle pooled connection to s, or a new one (connect + TLS): ops->ready
- * or ops->failed is called later, never from inside this call. */
-struct lb_bconn *lb_bconn_get(struct lb_server *, const struct lb_bconn_ops *,
-	    void *arg);
-/* Always a new connection (health checks). */
+/* Whom a server connection is for, as send-proxy-v2 tells the server: the
+ * client's address and the address it connected to. */
+struct lb_origin {
+	struct net_addr		 src, dst;
+};
+/* An idle pooled connection to s, or a new one (connect, PROXY header with
+ * send-proxy-v2, TLS): ops->ready or ops->failed is called later, never
+ * from inside this call. With send-proxy-v2 a pooled connection is only
+ * reused for the same origin (NULL: a LOCAL header). */
+struct lb_bconn *lb_bconn_get(struct lb_server *, const struct lb_origin *,
+	    const struct lb_bconn_ops *, void *arg);
+/* Always a new connection (health checks: a LOCAL header). */
 struct lb_bconn *lb_bconn_new(struct lb_server *, const struct lb_bconn_ops *,
 	    void *arg);
 /* Close at once, whatever its state; no callback follows. */

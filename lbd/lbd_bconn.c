@@ -1,23 +1,39 @@
-/* lbd connections to servers: connect and TLS handshake without blocking,
- * then owned by a client request or a health check; reusable ones wait in
- * their server's idle pool until keepalive runs out or the server closes
- * them. */
+/* lbd connections to servers: connect, PROXY header (send-proxy-v2) and
+ * TLS handshake without blocking, then owned by a client request or a
+ * health check; reusable ones wait in their server's idle pool until
+ * keepalive runs out or the server closes them.
+ *
+ * A connection that began with a PROXY header speaks for one client
+ * address for its whole life: it is reused only when the header a new
+ * request would send is byte for byte the same (same client address and
+ * port, same destination), in practice the next requests of the same
+ * client connection. Other pools reuse any idle connection. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "proxyproto.h"
 #include "tls.h"
 #include "lbd.h"
 
-enum { B_CONNECTING, B_HANDSHAKE, B_READY, B_IDLE, B_FAILED };
+enum { B_CONNECTING, B_PROXYHDR, B_HANDSHAKE, B_READY, B_IDLE, B_FAILED };
+
+/* What a connection in each setting-up state is waiting for. */
+static const char *const setup_names[] = {
+	[B_CONNECTING] = "connect", [B_PROXYHDR] = "PROXY header",
+	[B_HANDSHAKE] = "TLS handshake",
+};
 
 struct bconn_priv {
 	struct lb_bconn		 b;
 	struct ev_deferred	 later;	/* ready/failed, never re-entrant */
 	char			 why[160];
+	uint8_t			 pp[PROXYPROTO_V2_BUILD_MAX];	/* header */
+	size_t			 pp_len, pp_sent;
 };
 
 #define PRIV(b)	((struct bconn_priv *)(b))
@@ -75,8 +91,37 @@ bconn_timeout(struct ev_loop *loop, void *arg)
 		lb_bconn_release(b, false);
 		return;
 	}
-	bconn_fail(b, "%s timed out", b->state == B_CONNECTING ? "connect" :
-	    "TLS handshake");
+	bconn_fail(b, "%s timed out", setup_names[b->state]);
+}
+
+/* The PROXY header goes first, in clear, before TLS. 0 when sent (or
+ * there is none), 1 to wait until writable, -1 with errno. */
+static int
+bconn_send_header(struct lb_bconn *b)
+{
+	struct bconn_priv *p = PRIV(b);
+	ssize_t		 n;
+
+	while (p->pp_sent < p->pp_len) {
+		n = send(b->io.fd, p->pp + p->pp_sent, p->pp_len - p->pp_sent,
+		    MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -1;
+		p->pp_sent += (size_t)n;
+	}
+	return 0;
+}
+
+/* The header a connection for origin o would start with, into pp: none
+ * unless the pool has send-proxy-v2; LOCAL without an origin. */
+static size_t
+header_for(struct lb_server *s, const struct lb_origin *o, uint8_t *pp)
+{
+	if (!s->pool->conf->send_proxy_v2)
+		return 0;
+	return proxyproto_build_v2(o ? &o->src : NULL, o ? &o->dst : NULL, pp);
 }
 
 static void
@@ -106,6 +151,15 @@ bconn_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 			bconn_fail(b, "connect: %s", strerror(errno));
 			return;
 		}
+		b->state = B_PROXYHDR;
+		/* FALLTHROUGH */
+	case B_PROXYHDR:
+		if ((rc = bconn_send_header(b)) == -1) {
+			bconn_fail(b, "PROXY header: %s", strerror(errno));
+			return;
+		}
+		if (rc == 1)	/* still watching EV_WRITE */
+			return;
 		if (pc->tls == NULL)
 			break;
 		/* The name checked is tls name, else the address's host. */
@@ -154,8 +208,9 @@ bconn_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 	b->ops->ready(b, b->arg);
 }
 
-struct lb_bconn *
-lb_bconn_new(struct lb_server *s, const struct lb_bconn_ops *ops, void *arg)
+static struct lb_bconn *
+bconn_open(struct lb_server *s, const uint8_t *pp, size_t pp_len,
+    const struct lb_bconn_ops *ops, void *arg)
 {
 	struct bconn_priv *p;
 	struct lb_bconn	*b;
@@ -163,6 +218,8 @@ lb_bconn_new(struct lb_server *s, const struct lb_bconn_ops *ops, void *arg)
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
+	memcpy(p->pp, pp, pp_len);
+	p->pp_len = pp_len;
 	b = &p->b;
 	b->srv = s;
 	b->ops = ops;
@@ -189,12 +246,26 @@ lb_bconn_new(struct lb_server *s, const struct lb_bconn_ops *ops, void *arg)
 }
 
 struct lb_bconn *
-lb_bconn_get(struct lb_server *s, const struct lb_bconn_ops *ops, void *arg)
+lb_bconn_new(struct lb_server *s, const struct lb_bconn_ops *ops, void *arg)
 {
+	uint8_t		 pp[PROXYPROTO_V2_BUILD_MAX];
+
+	return bconn_open(s, pp, header_for(s, NULL, pp), ops, arg);
+}
+
+struct lb_bconn *
+lb_bconn_get(struct lb_server *s, const struct lb_origin *o,
+    const struct lb_bconn_ops *ops, void *arg)
+{
+	uint8_t		 pp[PROXYPROTO_V2_BUILD_MAX];
+	size_t		 n = header_for(s, o, pp);
 	struct lb_bconn	*b;
 
-	if ((b = s->idle) == NULL)
-		return lb_bconn_new(s, ops, arg);
+	for (b = s->idle; b != NULL; b = b->next)
+		if (PRIV(b)->pp_len == n && memcmp(PRIV(b)->pp, pp, n) == 0)
+			break;
+	if (b == NULL)
+		return bconn_open(s, pp, n, ops, arg);
 	bconn_unlink_idle(b);
 	ev_timer_stop(loop_of(b), &b->timer);
 	ev_fd_mod(loop_of(b), b->io.fd, 0);

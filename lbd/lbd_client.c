@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "proxyproto.h"
 #include "tls.h"
 #include "lbd.h"
 #include "lbd_client.h"
@@ -82,6 +83,9 @@ cl_timeout(struct ev_loop *loop, void *arg)
 		lb_tunnel_timeout(c);
 		return;
 	}
+	if (c->state == CL_PROXYHDR)
+		lb_proxy_refused(c->fe, c->peer_str, "timeout",
+		    "not complete within header-timeout");
 	/* A request head that does not arrive in time gets 408 (slowloris
 	 * included); an idle keep-alive connection just closes. */
 	if (c->state == CL_HEAD && c->in_request) {
@@ -558,12 +562,29 @@ static const struct lb_bconn_ops srv_ops = {
 	.io = srv_io,
 };
 
+/* Whom the server connection is for when the pool sends PROXY headers:
+ * the client (from its own PROXY header, if any) and where it connected. */
+static const struct lb_origin *
+cl_origin(struct lb_client *c, struct lb_origin *o)
+{
+	if (!c->req->pool->conf->send_proxy_v2)
+		return NULL;
+	if (!c->local_known && net_local_addr(c->io.fd, &c->local) == 0)
+		c->local_known = true;
+	if (!c->local_known)
+		return NULL;
+	o->src = c->peer;
+	o->dst = c->local;
+	return o;
+}
+
 /* Pick a server (not the one that just failed) and send the request. */
 static void
 req_try(struct lb_client *c)
 {
 	struct lb_req	*r = c->req;
 	struct lb_key	 key = { 0 };
+	struct lb_origin origin;
 	const struct http_header *h;
 	int		 i;
 
@@ -604,7 +625,8 @@ req_try(struct lb_client *c)
 	}
 	http_parser_init(&r->rparser, NULL);
 	buf_reset(&r->from_srv);
-	if ((r->b = lb_bconn_get(r->srv, &srv_ops, c)) == NULL) {
+	if ((r->b = lb_bconn_get(r->srv, cl_origin(c, &origin), &srv_ops,
+	    c)) == NULL) {
 		srv_failed(c, "out of memory");
 		return;
 	}
@@ -805,6 +827,38 @@ cl_linger(struct lb_client *c)
 	ev_timer_start(cl_loop(c), &c->timer, CL_LINGER_MS);
 }
 
+/* proxy-protocol: the PROXY header comes before TLS or the request; its
+ * client address then stands for the peer's everywhere (forwarded fields,
+ * log, source hash). false: wait for more, or c is gone. */
+static bool
+cl_proxy_header(struct lb_client *c)
+{
+	struct proxyproto_hdr h;
+	int		 rv = proxyproto_recv(c->io.fd, &c->in, &h);
+
+	if (rv == PROXYPROTO_NEED_MORE)
+		return false;
+	if (rv < 0) {
+		lb_proxy_refused(c->fe, c->peer_str, rv == PROXYPROTO_ERROR ?
+		    "invalid" : "closed", h.error);
+		cl_free(c);
+		return false;
+	}
+	if (!h.local) {
+		c->peer = h.src;
+		c->local = h.dst;
+		c->local_known = true;
+		net_addr_str(&c->peer, c->peer_str, sizeof(c->peer_str));
+	}
+	c->state = c->io.tls ? CL_HANDSHAKE : CL_HEAD;
+	/* TLS: the handshake and first request share what is left of
+	 * header-timeout; plain: wait for a request as after accept. */
+	if (c->io.tls == NULL)
+		ev_timer_start(cl_loop(c), &c->timer,
+		    c->fe->conf->idle_timeout_ms);
+	return true;
+}
+
 /* Drive the client side until it blocks. */
 static void
 cl_run(struct lb_client *c, unsigned events)
@@ -815,6 +869,10 @@ cl_run(struct lb_client *c, unsigned events)
 
 	for (;;) {
 		switch (c->state) {
+		case CL_PROXYHDR:
+			if (!cl_proxy_header(c))
+				return;
+			continue;
 		case CL_HANDSHAKE:
 			rc = tls_handshake(c->io.tls);
 			if (rc == TLS_ERR) {
@@ -952,7 +1010,8 @@ lb_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
 	c->io.fd = fd;
 	c->peer = peer;
 	net_addr_str(&peer, c->peer_str, sizeof(c->peer_str));
-	c->state = fe->tls ? CL_HANDSHAKE : CL_HEAD;
+	c->state = fe->conf->proxy_protocol ? CL_PROXYHDR :
+	    fe->tls ? CL_HANDSHAKE : CL_HEAD;
 	buf_init(&c->in, CL_IN_MAX);
 	buf_init(&c->out, CL_OUT_MAX);
 	http_parser_init(&c->parser, NULL);
@@ -975,11 +1034,12 @@ lb_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
 	lb->clients = c;
 	lb->nclients++;
 	fe->nconns++;
-	/* The handshake and the first request share header-timeout. */
+	/* The PROXY header, the handshake and the first request share
+	 * header-timeout. */
 	c->in_request = fe->tls != NULL;
 	c->t_start = ev_now(loop);
-	ev_timer_start(loop, &c->timer, fe->tls ? fe->conf->header_timeout_ms :
-	    fe->conf->idle_timeout_ms);
+	ev_timer_start(loop, &c->timer, fe->tls || fe->conf->proxy_protocol ?
+	    fe->conf->header_timeout_ms : fe->conf->idle_timeout_ms);
 }
 
 void
@@ -989,7 +1049,8 @@ lb_clients_drain(struct lb *lb)
 
 	for (c = lb->clients; c != NULL; c = next) {
 		next = c->next;
-		if (c->state == CL_HEAD && !c->in_request)
+		if ((c->state == CL_HEAD && !c->in_request) ||
+		    c->state == CL_PROXYHDR)
 			cl_free(c);
 		else
 			c->close_after = true;

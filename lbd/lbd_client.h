@@ -4,6 +4,7 @@
 #define LBD_CLIENT_H
 
 #include "lbd.h"
+#include "proxyproto.h"
 
 #define CL_IN_MAX	(HTTP_MAX_HEAD_DEFAULT + 1024)
 #define CL_OUT_MAX	(256 * 1024)
@@ -13,10 +14,13 @@
 #define SRV_IN_MAX	(128 * 1024)
 #define CL_LINGER_MS	2000
 
+/* CL_PROXYHDR collects a PROXY header in c->in before anything else. */
+_Static_assert(CL_IN_MAX >= PROXYPROTO_MAX, "c->in holds a PROXY header");
+
 /* CL_TUNNEL: after a 101 (WebSocket and other Upgrades) bytes flow both
  * ways unparsed until one side closes (lbd_tunnel.c). */
-enum cl_state { CL_HANDSHAKE, CL_HEAD, CL_PROXY, CL_WRITE, CL_LINGER,
-	CL_TUNNEL };
+enum cl_state { CL_PROXYHDR, CL_HANDSHAKE, CL_HEAD, CL_PROXY, CL_WRITE,
+	CL_LINGER, CL_TUNNEL };
 
 struct lb_req {
 	struct lb_pool		*pool;
@@ -52,6 +56,8 @@ struct lb_client {
 	struct stream		 io;
 	struct net_addr		 peer;
 	char			 peer_str[NET_ADDRSTRLEN];
+	struct net_addr		 local;		/* for send-proxy-v2 */
+	bool			 local_known;
 	enum cl_state		 state;
 	struct buf		 in, out;
 	struct http_parser	 parser;

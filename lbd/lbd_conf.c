@@ -6,6 +6,7 @@
  *		pool "web"  |  redirect-https
  *		hsts 365d [include-subdomains]
  *		header-timeout 10s  idle-timeout 60s  max-connections 20000
+ *		proxy-protocol
  *	}
  *	pool "web" {
  *		balance roundrobin|leastconn|source|hash-header NAME|p2c
@@ -15,7 +16,7 @@
  *		check-interval 2s  check-timeout 1s  rise 2  fall 3
  *		eject-after 5  connect-timeout 3s  server-timeout 30s
  *		keepalive 60s  max-idle 32  max-connections-per-server 0
- *		retries 2
+ *		retries 2  send-proxy-v2
  *	}
  */
 #include <errno.h>
@@ -133,6 +134,8 @@ static const struct conf_directive frontend_directives[] = {
 	    24 * 3600 * 1000 },
 	{ "max-connections", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_uint,
 	    offsetof(struct lb_frontend_conf, max_conns), 1, 1000000 },
+	{ "proxy-protocol", 0, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_flag,
+	    offsetof(struct lb_frontend_conf, proxy_protocol), 0, 0 },
 	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
 };
 
@@ -384,6 +387,8 @@ static const struct conf_directive pool_directives[] = {
 	POOL_UINT("max-idle", max_idle, 0, 10000),
 	POOL_UINT("max-connections-per-server", max_conns, 0, 1000000),
 	POOL_UINT("retries", retries, 0, 10),
+	{ "send-proxy-v2", 0, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_flag,
+	    offsetof(struct lb_pool_conf, send_proxy_v2), 0, 0 },
 	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
 };
 
