@@ -50,6 +50,8 @@ struct lb_pool_conf {
 	unsigned		 max_idle;	/* pooled idle connections/server */
 	unsigned		 max_conns;	/* per server, 0: none */
 	unsigned		 retries;
+	unsigned		 queue_max;	/* waiting for a full server */
+	uint64_t		 queue_timeout_ms;
 	bool			 send_proxy_v2;	/* PROXY v2 header first */
 	/* health */
 	enum lb_check_kind	 check;
@@ -131,6 +133,11 @@ struct lb_pool {
 	struct lb_target	*targets[LBD_MAX_SERVERS];
 	int			 nservers;
 	struct lb_balancer	 bal;
+	/* requests waiting while every usable server is at
+	 * max-connections-per-server, oldest first (lbd_client.c) */
+	struct lb_req		*queue, **queue_tail;
+	unsigned		 nqueued;
+	uint64_t		 queue_timeouts;
 };
 
 struct lb_frontend {
@@ -232,6 +239,9 @@ void	 lb_bconn_release(struct lb_bconn *, bool reusable);
 void	 lb_bconn_watch(struct lb_bconn *, unsigned events);
 
 /* lbd_client.c: client connections. */
+/* A server of p may have room again (a request ended, it came up, its
+ * admin state or weight changed): queued requests get their turn. */
+void	 lb_pool_queue_run(struct lb_pool *);
 void	 lb_accept(struct ev_loop *, int fd, unsigned events, void *arg);
 void	 lb_clients_drain(struct lb *);
 void	 lb_clients_close_all(struct lb *);

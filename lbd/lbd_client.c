@@ -23,7 +23,7 @@
 #include "lbd_client.h"
 
 static void	cl_run(struct lb_client *, unsigned events);
-static void	req_try(struct lb_client *);
+static bool	req_try(struct lb_client *);
 static void	req_update(struct lb_client *);
 
 struct ev_loop *
@@ -34,6 +34,80 @@ cl_loop(struct lb_client *c)
 
 /* ---- the request record ---- */
 
+/* ---- the pool's queue ---- */
+
+static void
+queue_leave(struct lb_req *r)
+{
+	struct lb_pool	*p = r->pool;
+
+	if (!r->queued)
+		return;
+	if ((*r->qprevp = r->qnext) != NULL)
+		r->qnext->qprevp = r->qprevp;
+	else
+		p->queue_tail = r->qprevp;
+	r->queued = false;
+	p->nqueued--;
+}
+
+/* Every usable server is at its cap: wait in the queue (true), unless it
+ * is full or nothing in the pool could ever take the request (false). */
+static bool
+queue_join(struct lb_client *c)
+{
+	struct lb_req	*r = c->req;
+	struct lb_pool	*p = r->pool;
+	const struct lb_target *t;
+	bool		 full = false;
+	int		 i;
+
+	for (i = 0; i < p->nservers && !full; i++) {
+		t = &p->servers[i]->t;
+		full = t->up && t->admin == ADMIN_READY && t->max_active > 0 &&
+		    t->active >= t->max_active;
+	}
+	if (!full || p->nqueued >= p->conf->queue_max)
+		return false;
+	if (p->queue_tail == NULL)
+		p->queue_tail = &p->queue;
+	r->client = c;
+	r->queued = true;
+	r->qnext = NULL;
+	r->qprevp = p->queue_tail;
+	*p->queue_tail = r;
+	p->queue_tail = &r->qnext;
+	p->nqueued++;
+	r->tries--;	/* waiting is not a try */
+	ev_timer_start(cl_loop(c), &r->timer, p->conf->queue_timeout_ms);
+	return true;
+}
+
+void
+lb_pool_queue_run(struct lb_pool *p)
+{
+	struct lb_req	*r;
+
+	/* req_try takes a server, fails the request (r is then freed), or
+	 * queues it again at the tail: then none has room. */
+	while ((r = p->queue) != NULL) {
+		queue_leave(r);
+		ev_timer_stop(cl_loop(r->client), &r->timer);
+		if (req_try(r->client))
+			break;
+	}
+}
+
+/* The request is done with its server: its slot may go to one queued. */
+static void
+req_put_server(struct lb_req *r)
+{
+	lb_server_put(r->srv);
+	r->srv = NULL;
+	if (r->pool->nqueued > 0)
+		lb_pool_queue_run(r->pool);
+}
+
 static void
 req_free(struct lb_client *c)
 {
@@ -42,9 +116,10 @@ req_free(struct lb_client *c)
 	if (r == NULL)
 		return;
 	ev_timer_stop(cl_loop(c), &r->timer);
+	queue_leave(r);
 	if (r->b != NULL) {
 		lb_bconn_cancel(r->b);
-		lb_server_put(r->srv);
+		req_put_server(r);
 	}
 	buf_free(&r->to_srv);
 	buf_free(&r->from_srv);
@@ -352,8 +427,7 @@ req_done(struct lb_client *c)
 	lb_server_result(r->srv, true, (now - r->t_sent) * 1000);
 	lb_bconn_release(r->b, reusable);
 	r->b = NULL;
-	lb_server_put(r->srv);
-	r->srv = NULL;
+	req_put_server(r);
 	if (!r->body_done)
 		c->close_after = c->unread_body = true;
 	req_free(c);
@@ -444,8 +518,7 @@ srv_failed(struct lb_client *c, const char *why)
 	if (r->b != NULL)
 		lb_bconn_cancel(r->b);
 	r->b = NULL;
-	lb_server_put(r->srv);
-	r->srv = NULL;
+	req_put_server(r);
 	safe = !r->wrote || ((r->msg.method == HTTP_M_GET ||
 	    r->msg.method == HTTP_M_HEAD || r->msg.method == HTTP_M_OPTIONS) &&
 	    r->msg.body == HTTP_BODY_NONE);
@@ -465,6 +538,11 @@ srv_timeout(struct ev_loop *loop, void *arg)
 {
 	struct lb_client *c = arg;
 
+	if (c->req->queued) {
+		c->req->pool->queue_timeouts++;
+		req_fail(c, 503, "queue-timeout: every server is full");
+		return;
+	}
 	lb_server_result(c->req->srv, false, 0);
 	req_fail(c, 504, "server timed out");
 }
@@ -578,8 +656,9 @@ cl_origin(struct lb_client *c, struct lb_origin *o)
 	return o;
 }
 
-/* Pick a server (not the one that just failed) and send the request. */
-static void
+/* Pick a server (not the one that just failed) and send the request.
+ * True when it went to the pool's queue instead. */
+static bool
 req_try(struct lb_client *c)
 {
 	struct lb_req	*r = c->req;
@@ -605,8 +684,10 @@ req_try(struct lb_client *c)
 	}
 	r->tries++;
 	if ((i = lb_pick(&r->pool->bal, &key, r->srv_idx)) == -1) {
+		if (queue_join(c))
+			return true;
 		req_fail(c, 503, "no server available");
-		return;
+		return false;
 	}
 	r->srv_idx = i;
 	r->srv = r->pool->servers[i];
@@ -616,22 +697,23 @@ req_try(struct lb_client *c)
 	    r->srv->name);
 	if (build_request(c) == -1) {
 		req_fail(c, 500, "request head: no room");
-		return;
+		return false;
 	}
 	/* Bytes of a body already pumped cannot be sent twice. */
 	if (r->end_queued && r->msg.body != HTTP_BODY_NONE && r->tries > 1) {
 		req_fail(c, 502, "cannot resend the request body");
-		return;
+		return false;
 	}
 	http_parser_init(&r->rparser, NULL);
 	buf_reset(&r->from_srv);
 	if ((r->b = lb_bconn_get(r->srv, cl_origin(c, &origin), &srv_ops,
 	    c)) == NULL) {
 		srv_failed(c, "out of memory");
-		return;
+		return false;
 	}
 	ev_timer_start(cl_loop(c), &r->timer, r->pool->conf->server_timeout_ms +
 	    r->pool->conf->connect_timeout_ms);
+	return false;
 }
 
 /* ---- the client side ---- */
@@ -809,9 +891,11 @@ req_update(struct lb_client *c)
 	}
 	if (buf_used(&c->out) > 0 || reading) {
 		ev_timer_start(cl_loop(c), &c->timer, c->fe->conf->idle_timeout_ms);
-		/* Waiting on the client is not the server's delay. */
-		ev_timer_start(cl_loop(c), &r->timer,
-		    r->pool->conf->server_timeout_ms);
+		/* Waiting on the client is not the server's delay (a
+		 * queued request's timer is its queue-timeout). */
+		if (!r->queued)
+			ev_timer_start(cl_loop(c), &r->timer,
+			    r->pool->conf->server_timeout_ms);
 	} else
 		ev_timer_stop(cl_loop(c), &c->timer);
 }

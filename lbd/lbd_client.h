@@ -44,6 +44,10 @@ struct lb_req {
 	struct http_out		 out;		/* framing towards the client */
 	struct ev_timer		 timer;		/* server-timeout */
 	uint64_t		 t_sent;	/* request on its way: latency */
+	/* waiting in pool->queue for a server with room */
+	bool			 queued;
+	struct lb_req		*qnext, **qprevp;
+	struct lb_client	*client;
 	/* the tunnel after a 101: which side closed, what blocked I/O
 	 * waits for (TLS may read on a write and the reverse) */
 	bool			 cl_eof, srv_eof;

@@ -16,7 +16,7 @@
  *		check-interval 2s  check-timeout 1s  rise 2  fall 3
  *		eject-after 5  connect-timeout 3s  server-timeout 30s
  *		keepalive 60s  max-idle 32  max-connections-per-server 0
- *		retries 2  send-proxy-v2
+ *		retries 2  send-proxy-v2  queue 1024  queue-timeout 5s
  *	}
  */
 #include <errno.h>
@@ -387,6 +387,8 @@ static const struct conf_directive pool_directives[] = {
 	POOL_UINT("max-idle", max_idle, 0, 10000),
 	POOL_UINT("max-connections-per-server", max_conns, 0, 1000000),
 	POOL_UINT("retries", retries, 0, 10),
+	POOL_UINT("queue", queue_max, 0, 1000000),
+	POOL_DURATION("queue-timeout", queue_timeout_ms, 1, 3600 * 1000),
 	{ "send-proxy-v2", 0, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_flag,
 	    offsetof(struct lb_pool_conf, send_proxy_v2), 0, 0 },
 	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
@@ -419,6 +421,8 @@ set_pool(struct conf_ctx *ctx, const struct conf_stmt *st,
 	p->keepalive_ms = 60 * 1000;
 	p->max_idle = 32;
 	p->retries = 2;
+	p->queue_max = 1024;
+	p->queue_timeout_ms = 5 * 1000;
 	if (dup_arg(ctx, st, 1, &p->name) == -1 ||
 	    conf_apply(ctx, st->block, pool_directives, p) == -1)
 		return -1;

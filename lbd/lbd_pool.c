@@ -261,6 +261,8 @@ lb_server_set_up(struct lb_server *s, bool up, const char *why)
 	s->health.ok_run = s->health.fail_run = 0;
 	gauge_set(metric_with(s->pool->lb->m_server_up, server_labels(s, v)),
 	    up ? 1 : 0);
+	if (up && s->pool->nqueued > 0)
+		lb_pool_queue_run(s->pool);
 }
 
 void
