@@ -32,6 +32,7 @@ control "$SOCK"
 frontend "www" {
 	listen "127.0.0.1:8443" tls
 	certificate "$CERTS/server.crt" "$CERTS/server.key"
+	certificate "$CERTS/static.crt" "$CERTS/static.key"
 	pool "web"
 	hsts 365d include-subdomains
 	header-timeout 1s
@@ -121,6 +122,18 @@ out=$(printf 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encodin
 expect_eq "Content-Length with Transfer-Encoding is 400 (smuggling)" "$out" "HTTP/1.1 400 Bad Request"
 out=$(printf 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n' | timeout 5 nc -q 2 127.0.0.1 8081 | head -n 1 | tr -d '\r')
 expect_eq "a duplicate Host is 400" "$out" "HTTP/1.1 400 Bad Request"
+
+# ---- certificates by SNI ----
+subject() { openssl s_client -connect 127.0.0.1:8443 "$@" </dev/null 2>/dev/null | openssl x509 -noout -subject; }
+expect_match "SNI static.foobar.com gets the static certificate" \
+	"$(subject -servername static.foobar.com)" "CN = static.foobar.com"
+expect_match "so does a name under its wildcard" \
+	"$(subject -servername img.static.foobar.com)" "CN = static.foobar.com"
+expect_match "www.foobar.com gets the first (default) certificate" \
+	"$(subject -servername www.foobar.com)" "CN = localhost"
+expect_match "and so does a client without SNI" "$(subject -noservername)" "CN = localhost"
+expect_match "curl verifies the SNI-chosen certificate end to end" \
+	"$("${CURL[@]}" --resolve img.static.foobar.com:8443:127.0.0.1 https://img.static.foobar.com:8443/)" "^web-0[12]$"
 
 # ---- untrusted server certificate ----
 expect_eq "a server whose certificate the pool's CA did not sign is refused" \
