@@ -74,6 +74,9 @@ int	 daemon_drop_privileges(const char *user, char *err, size_t errlen);
  * (a path, or "@name" for an abstract socket) receives every state as a
  * datagram, as with systemd's sd_notify. Call once at start-up. */
 void	 daemon_notify_init(int notify_fd);
+/* Raise the soft open-files limit to the hard one (systemd and init
+ * scripts often leave 1024): the new soft limit, or 0 if unknown. */
+unsigned long long daemon_raise_nofile(void);
 /* "READY=1", "RELOADING=1", "STOPPING=1", "STATUS=...", several separated
  * by newlines. No-op returning 0 when neither target is set; -1 (logged)
  * if sending failed. */

@@ -602,6 +602,7 @@ service_main(const struct service_ops *ops, int argc, char **argv, void *arg)
 		return 0;
 	}
 	daemon_notify_init(svc.opts.notify_fd);
+	log_debug("open files limit %llu", daemon_raise_nofile());
 	svc.started = time(NULL);
 	if (start(&svc, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);

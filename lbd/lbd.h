@@ -89,6 +89,7 @@ struct lb_conf {
 	char			*access_log;
 	char			*state_file;
 	uint64_t		 max_body;	/* 0: no cap */
+	uint64_t		 max_conns;	/* client connections, all frontends */
 };
 
 void	*lb_conf_load(const struct conf_stmt *, struct conf_ctx *);
@@ -146,6 +147,7 @@ struct lb_frontend {
 	int			 fd;
 	struct tls_config	*tls;		/* ref */
 	uint64_t		 nconns;
+	uint64_t		 refused;	/* at max-connections */
 	uint64_t		 requests;
 	uint64_t		 proxy_refused;	/* connections without a header */
 };

@@ -1080,7 +1080,9 @@ lb_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
 			log_warn("frontend %s: accept", fe->conf->name);
 		return;
 	}
-	if (fe->nconns >= fe->conf->max_conns || lb->stopping) {
+	if (fe->nconns >= fe->conf->max_conns ||
+	    lb->nclients >= lb->conf->max_conns || lb->stopping) {
+		fe->refused += !lb->stopping;
 		close(fd);
 		return;
 	}

@@ -448,6 +448,8 @@ static const struct conf_directive lb_directives[] = {
 	    offsetof(struct lb_conf, state_file), 0, 0 },
 	{ "max-body", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_size,
 	    offsetof(struct lb_conf, max_body), 0, 1LL << 40 },
+	{ "max-connections", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_uint,
+	    offsetof(struct lb_conf, max_conns), 1, 10000000 },
 	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
 };
 
@@ -505,6 +507,7 @@ lb_conf_load(const struct conf_stmt *root, struct conf_ctx *ctx)
 		conf_error(ctx, NULL, "out of memory");
 		return NULL;
 	}
+	conf->max_conns = 100000;
 	if (conf_apply(ctx, root, lb_directives, conf) == 0) {
 		if (conf->nfe == 0)
 			conf_error(ctx, NULL, "frontend: at least one needed");

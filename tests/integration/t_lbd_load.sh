@@ -63,7 +63,14 @@ conf
 start_daemon web1 "$BIN/webd" -f "$T_DIR/web1.conf" || exit 1
 start_daemon web2 "$BIN/webd" -f "$T_DIR/web2.conf" || exit 1
 start_peer app "curl -s -o /dev/null http://127.0.0.1:3000/api/echo" $APP 127.0.0.1:3000 || exit 1
+# Started with the soft open-files limit at 1024, as init often leaves it:
+# lbd raises it to the hard limit (2,000 slowloris connections need that).
+hard=$(ulimit -Hn)
+ulimit -Sn 1024
 start_daemon lbd "$LBD" -f "$T_DIR/lbd.conf" || exit 1
+ulimit -Sn "$hard"
+expect_match "lbd raised its open files limit to the hard one" \
+	"$(grep '^Max open files' /proc/"$(daemon_pid lbd)"/limits)" "^Max open files +$hard +$hard "
 ok_wait "both web servers up" 5 bash -c "printf 'status\n' | socat - UNIX-CONNECT:$SOCK | grep -c '^server web/web-0[12]: [^ ]* up ' | grep -qx 2"
 
 # ---- the queue: 1 request per server, 2 may wait ----
@@ -152,6 +159,15 @@ ok_wait "header-timeout closes them all (10 s)" 20 bash -c "printf 'status\n' | 
 expect_match "each was counted as a 408" "$(ctl metrics)" 'stackd_lbd_http_requests_total\{frontend="www",class="4xx"\} (2[0-9]{3})'
 exec 7>&-
 wait $slow
+
+# ---- the global max-connections ----
+sed -i "1i max-connections 3" "$T_DIR/lbd.conf"
+expect_eq "reload with a global max-connections 3" "$(ctl reload)" "ok"
+for i in 1 2 3; do exec {fd}<>/dev/tcp/127.0.0.1/8081; held+=($fd); done
+ok_wait "three connections are held" 5 bash -c "printf 'status\n' | socat - UNIX-CONNECT:$SOCK | grep -q '^frontend one: .*connections 3,'"
+fails "a fourth, on another frontend, is closed at once" "${CURL[@]}" -o /dev/null "$H/"
+for fd in "${held[@]}"; do exec {fd}<&-; done
+ok_wait "served again once they are gone" 5 "${CURL[@]}" -o /dev/null "$H/"
 
 stop_daemon lbd
 stop_daemon web1

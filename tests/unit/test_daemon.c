@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -716,6 +717,26 @@ START_TEST(detach_in_child)
 }
 END_TEST
 
+/* A soft open-files limit below the hard one is raised to it; one at the
+ * hard limit stays. */
+START_TEST(raise_nofile)
+{
+	struct rlimit	 saved, rl;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	if (saved.rlim_max == RLIM_INFINITY || saved.rlim_max < 64)
+		return;	/* nothing to show on this machine */
+	rl = saved;
+	rl.rlim_cur = 32;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_uint_eq(daemon_raise_nofile(), saved.rlim_max);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_uint_eq(rl.rlim_cur, saved.rlim_max);
+	ck_assert_uint_eq(daemon_raise_nofile(), saved.rlim_max);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
+}
+END_TEST
+
 Suite *
 daemon_suite(void)
 {
@@ -745,6 +766,7 @@ daemon_suite(void)
 	tcase_add_test(tc_proc, drop_privileges_to_nobody);
 	tcase_add_test(tc_proc, drop_privileges_bad_user);
 	tcase_add_test(tc_proc, detach_in_child);
+	tcase_add_test(tc_proc, raise_nofile);
 	suite_add_tcase(s, tc_proc);
 	return s;
 }
