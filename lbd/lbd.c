@@ -14,8 +14,6 @@
 
 #define LB_LOGBUF_MAX	(1024 * 1024)
 
-static const char *const admin_names[] = { "ready", "drain", "maint" };
-
 /* ---- access log ---- */
 
 static int
@@ -120,6 +118,7 @@ lb_start(struct service *svc, void *confp, char *err, size_t errlen)
 		return -1;
 	if (lb_pools_build(lb, lb->conf, err, errlen) == -1)
 		return -1;
+	lb_state_load(lb);
 	return frontends_start(lb, err, errlen);
 }
 
@@ -155,6 +154,7 @@ lb_reload(struct service *svc, void *confp, char *err, size_t errlen)
 		lb->fe[i].conf = &nc->fe[i];
 	}
 	lb->conf = nc;
+	lb_state_load(lb);
 	return 0;
 }
 
@@ -203,7 +203,7 @@ lb_status(struct service *svc, struct ctl_conn *cc)
 			    "active %u, idle %u, requests %llu, failures %llu, "
 			    "latency %.1fms, check: %s\n", p->conf->name,
 			    s->name, s->addr_str, s->t.up ? "up" : "down",
-			    admin_names[s->t.admin], s->t.weight, s->t.active,
+			    lb_admin_name(s->t.admin), s->t.weight, s->t.active,
 			    s->nidle, (unsigned long long)s->requests,
 			    (unsigned long long)s->failures,
 			    (double)s->t.ewma_latency_us / 1000.0,
@@ -212,61 +212,6 @@ lb_status(struct service *svc, struct ctl_conn *cc)
 	}
 }
 
-/* server drain|maint|ready POOL/NAME, server weight POOL/NAME N */
-static void
-cmd_server(struct ctl_conn *cc, int argc, char **argv, void *arg)
-{
-	struct lb	*lb = service_arg(arg);
-	struct lb_server *s;
-	char		*slash, *end;
-	unsigned long	 w;
-	int		 i;
-
-	if ((slash = strchr(argv[2], '/')) == NULL) {
-		ctl_reply_error(cc, "expected POOL/SERVER, got \"%s\"", argv[2]);
-		return;
-	}
-	*slash = '\0';
-	if ((s = lb_server_find(lb, argv[2], slash + 1)) == NULL) {
-		ctl_reply_error(cc, "no server %s in pool %s", slash + 1,
-		    argv[2]);
-		return;
-	}
-	if (strcmp(argv[1], "weight") == 0) {
-		errno = 0;
-		w = argc == 4 ? strtoul(argv[3], &end, 10) : 0;
-		if (argc != 4 || errno != 0 || *end != '\0' || w < 1 ||
-		    w > LB_WEIGHT_MAX) {
-			ctl_reply_error(cc, "server weight: expected 1..%d",
-			    LB_WEIGHT_MAX);
-			return;
-		}
-		s->t.weight = (unsigned)w;
-		s->weight_set = true;
-		(void)lb_balancer_update(&s->pool->bal);
-		ctl_reply_ok(cc);
-		return;
-	}
-	for (i = 0; i < 3; i++)
-		if (strcmp(argv[1], admin_names[i]) == 0 && argc == 3) {
-			s->t.admin = (enum lb_admin)i;
-			log_info("server %s/%s: %s", s->pool->conf->name,
-			    s->name, admin_names[i]);
-			if (i != ADMIN_READY)
-				lb_server_close_idle(s);
-			ctl_reply_ok(cc);
-			ctl_printf(cc, "active %u\n", s->t.active);
-			return;
-		}
-	ctl_reply_error(cc, "server: expected drain, maint, ready or weight");
-}
-
-static const struct ctl_command lb_commands[] = {
-	{ "server", 2, 3, "server drain|maint|ready POOL/NAME | "
-	    "server weight POOL/NAME N", cmd_server },
-	{ NULL, 0, 0, NULL, NULL }
-};
-
 static void
 lb_cleanup(struct service *svc)
 {
@@ -274,6 +219,7 @@ lb_cleanup(struct service *svc)
 	int		 i;
 
 	lb->stopping = true;
+	lb_admin_stop(lb);
 	lb_clients_close_all(lb);
 	lb_pools_free(lb);
 	alog_close(&lb->alog);

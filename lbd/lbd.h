@@ -9,9 +9,11 @@
 
 #include "alog.h"
 #include "buf.h"
+#include "ctl.h"
 #include "ev.h"
 #include "http.h"
 #include "lbd_balance.h"
+#include "lbd_state.h"
 #include "net.h"
 #include "service.h"
 #include "stream.h"
@@ -20,7 +22,10 @@
 #define LBD_MAX_FRONTENDS	16
 #define LBD_MAX_POOLS		32
 #define LBD_MAX_SERVERS		64	/* per pool */
-#define LBD_NAME_MAX		64
+#define LBD_NAME_MAX		LB_STATE_NAME_MAX
+/* lbctl server drain ... wait [TIMEOUT] */
+#define LB_DRAIN_WAIT_DEFAULT_MS	(60 * 1000)
+#define LB_DRAIN_WAIT_MAX_MS		(24 * 3600 * 1000)
 
 /* ---- configuration (lbd_conf.c) ---- */
 
@@ -98,6 +103,7 @@ int	 lb_conf_pool_index(const struct lb_conf *, const char *name);
 struct lb;
 struct lb_client;
 struct lb_bconn;
+struct lb_wait;
 
 /* A server of a pool at run time; survives reloads by (pool, name). */
 struct lb_server {
@@ -109,6 +115,7 @@ struct lb_server {
 	unsigned		 conf_weight;
 	bool			 weight_set;	/* by lbctl: survives reloads */
 	bool			 retired;	/* gone from the config */
+	bool			 fresh;		/* new: takes its state-file line */
 	struct lb_health	 health;
 	char			 check_result[96];	/* last, for status */
 	unsigned		 fail_run;	/* passive: failures in a row */
@@ -153,6 +160,8 @@ struct lb {
 	struct lb_client	*clients;
 	size_t			 nclients;
 	bool			 stopping;
+	bool			 state_dirty;	/* the state file is behind */
+	struct lb_wait		*waits;		/* drain ... wait, answer due */
 	struct alog		 alog;		/* access log */
 	struct metric		*m_requests;	/* {frontend, class} */
 	struct metric		*m_server_requests;	/* {pool, server} */
@@ -182,6 +191,16 @@ void	 lb_pool_unref(struct lb_pool *);
 /* A request to s ended: ok false counts towards passive ejection. */
 void	 lb_server_result(struct lb_server *, bool ok, uint64_t latency_us);
 void	 lb_server_set_up(struct lb_server *, bool up, const char *why);
+
+/* lbd_admin.c: the server commands and the state file. */
+extern const struct ctl_command lb_commands[];
+/* Apply the state file to the servers new since the last call (all of
+ * them at start); problems are logged, never fatal. */
+void	 lb_state_load(struct lb *);
+/* s has no request in flight any more (from lb_server_put). */
+void	 lb_admin_idle(struct lb_server *);
+/* Answer the waits still due: lbd stops. */
+void	 lb_admin_stop(struct lb *);
 
 /* lbd.c: a proxy-protocol connection closed without a valid header;
  * reason is "invalid", "closed" or "timeout". */

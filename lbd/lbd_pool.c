@@ -41,7 +41,9 @@ server_check_free(struct lb_server *s)
 void
 lb_server_put(struct lb_server *s)
 {
-	s->t.active--;
+	/* Before it may be freed: waits hold it. */
+	if (--s->t.active == 0)
+		lb_admin_idle(s);
 	server_check_free(s);
 }
 
@@ -64,6 +66,7 @@ server_new(struct lb_pool *p, const struct lb_server_conf *sc)
 	s->addr = sc->addr;
 	net_addr_str(&sc->addr, s->addr_str, sizeof(s->addr_str));
 	s->t.id_hash = lb_hash32(s->name, strlen(s->name));
+	s->fresh = true;
 	lb_check_init(s);
 	/* Servers start up: a new balancer must not refuse everything for
 	 * rise x interval; a failing one goes down at its first checks. */
