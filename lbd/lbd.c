@@ -51,6 +51,11 @@ metrics_setup(struct lb *lb, char *err, size_t errlen)
 	    "Requests a server failed (connect, timeout, bad answer).", ps);
 	lb->m_server_up = metrics_gauge(m, "server_up",
 	    "1 when health checks say the server is up.", ps);
+	lb->m_server_latency = metrics_histogram(m,
+	    "server_response_duration_seconds",
+	    "Time from sending a request to a server to the end of its "
+	    "answer, for the requests it answered.", ps,
+	    metrics_default_latency_bounds, METRICS_LATENCY_NBOUNDS);
 	lb->m_retries = metrics_counter(m, "retries_total",
 	    "Requests sent again to another server.", NULL);
 	lb->m_proxy_refused = metrics_counter(m, "proxy_header_refused_total",
@@ -59,7 +64,8 @@ metrics_setup(struct lb *lb, char *err, size_t errlen)
 	    (const char *const[]){ "frontend", "reason", NULL });
 	if (lb->m_requests == NULL || lb->m_duration == NULL ||
 	    lb->m_server_requests == NULL || lb->m_server_failures == NULL ||
-	    lb->m_server_up == NULL || lb->m_retries == NULL ||
+	    lb->m_server_up == NULL || lb->m_server_latency == NULL ||
+	    lb->m_retries == NULL ||
 	    lb->m_proxy_refused == NULL)
 		return seterr(err, errlen, "metrics registration failed");
 	return 0;
@@ -110,6 +116,7 @@ lb_start(struct service *svc, void *confp, char *err, size_t errlen)
 
 	lb->svc = svc;
 	lb->conf = confp;
+	lb_stats_init(lb);
 	alog_init(&lb->alog, service_loop(svc), LB_LOGBUF_MAX);
 	if (metrics_setup(lb, err, errlen) == -1)
 		return -1;
@@ -119,7 +126,10 @@ lb_start(struct service *svc, void *confp, char *err, size_t errlen)
 	if (lb_pools_build(lb, lb->conf, err, errlen) == -1)
 		return -1;
 	lb_state_load(lb);
-	return frontends_start(lb, err, errlen);
+	if (frontends_start(lb, err, errlen) == -1)
+		return -1;
+	lb_stats_start(lb);
+	return 0;
 }
 
 static int
@@ -176,49 +186,13 @@ lb_stop(struct service *svc)
 }
 
 static void
-lb_status(struct service *svc, struct ctl_conn *cc)
-{
-	struct lb	*lb = service_arg(svc);
-	int		 i, j;
-
-	for (i = 0; i < lb->nfe; i++)
-		ctl_printf(cc, "frontend %s: listen %s%s%s, connections %llu, "
-		    "requests %llu, proxy headers refused %llu\n",
-		    lb->fe[i].conf->name, lb->fe[i].conf->addr_str,
-		    lb->fe[i].tls ? " tls" : "",
-		    lb->fe[i].conf->proxy_protocol ? " proxy-protocol" : "",
-		    (unsigned long long)lb->fe[i].nconns,
-		    (unsigned long long)lb->fe[i].requests,
-		    (unsigned long long)lb->fe[i].proxy_refused);
-	for (i = 0; i < lb->npool; i++) {
-		struct lb_pool *p = lb->pools[i];
-
-		ctl_printf(cc, "pool %s: balance %s, %d servers\n", p->conf->name,
-		    (const char *[]){ "roundrobin", "leastconn", "source",
-		    "hash-header", "p2c" }[p->conf->balance], p->nservers);
-		for (j = 0; j < p->nservers; j++) {
-			struct lb_server *s = p->servers[j];
-
-			ctl_printf(cc, "server %s/%s: %s %s %s, weight %u, "
-			    "active %u, idle %u, requests %llu, failures %llu, "
-			    "latency %.1fms, check: %s\n", p->conf->name,
-			    s->name, s->addr_str, s->t.up ? "up" : "down",
-			    lb_admin_name(s->t.admin), s->t.weight, s->t.active,
-			    s->nidle, (unsigned long long)s->requests,
-			    (unsigned long long)s->failures,
-			    (double)s->t.ewma_latency_us / 1000.0,
-			    s->check_result);
-		}
-	}
-}
-
-static void
 lb_cleanup(struct service *svc)
 {
 	struct lb	*lb = service_arg(svc);
 	int		 i;
 
 	lb->stopping = true;
+	lb_stats_stop(lb);
 	lb_admin_stop(lb);
 	lb_clients_close_all(lb);
 	lb_pools_free(lb);

@@ -105,6 +105,20 @@ struct lb_client;
 struct lb_bconn;
 struct lb_wait;
 
+/* Counters snapshotted once a second (lbd_stats.c): status shows rates
+ * and means over the last LB_WINDOW_SECS seconds. */
+#define LB_WINDOW_SECS		10
+#define LB_WINDOW_SLOTS		(LB_WINDOW_SECS + 1)
+#define LB_WINDOW_VALUES	3
+struct lb_snap {
+	uint64_t		 t;		/* ev_now() ms */
+	uint64_t		 v[LB_WINDOW_VALUES];
+};
+struct lb_window {
+	struct lb_snap		 snap[LB_WINDOW_SLOTS];
+	unsigned		 head, len;	/* next slot, slots used */
+};
+
 /* A server of a pool at run time; survives reloads by (pool, name). */
 struct lb_server {
 	struct lb_pool		*pool;
@@ -127,7 +141,8 @@ struct lb_server {
 	struct lb_check		*check;		/* the one in flight, or NULL */
 	/* numbers for status and metrics */
 	uint64_t		 requests, failures;
-	uint64_t		 qps_ring[10], qps_last;
+	uint64_t		 answered, latency_sum_us;	/* ok ones */
+	struct lb_window	 win;
 };
 
 struct lb_pool {
@@ -148,6 +163,7 @@ struct lb_frontend {
 	uint64_t		 nconns;
 	uint64_t		 requests;
 	uint64_t		 proxy_refused;	/* connections without a header */
+	struct lb_window	 win;
 };
 
 struct lb {
@@ -162,11 +178,13 @@ struct lb {
 	bool			 stopping;
 	bool			 state_dirty;	/* the state file is behind */
 	struct lb_wait		*waits;		/* drain ... wait, answer due */
+	struct ev_timer		 stats_timer;
 	struct alog		 alog;		/* access log */
 	struct metric		*m_requests;	/* {frontend, class} */
 	struct metric		*m_server_requests;	/* {pool, server} */
 	struct metric		*m_server_failures;	/* {pool, server} */
 	struct metric		*m_server_up;	/* gauge {pool, server} */
+	struct metric		*m_server_latency;	/* {pool, server} */
 	struct metric		*m_duration;	/* {frontend} */
 	struct metric		*m_retries;
 	struct metric		*m_proxy_refused;	/* {frontend, reason} */
@@ -201,6 +219,16 @@ void	 lb_state_load(struct lb *);
 void	 lb_admin_idle(struct lb_server *);
 /* Answer the waits still due: lbd stops. */
 void	 lb_admin_stop(struct lb *);
+
+/* lbd_stats.c: windows over the counters, and the status lines. init
+ * before anything that may fail, start once the frontends are there. */
+void	 lb_window_push(struct lb_window *, uint64_t now,
+	    const uint64_t v[LB_WINDOW_VALUES]);
+void	 lb_stats_server_new(struct lb_server *, uint64_t now);
+void	 lb_stats_init(struct lb *);
+void	 lb_stats_start(struct lb *);
+void	 lb_stats_stop(struct lb *);
+void	 lb_status(struct service *, struct ctl_conn *);
 
 /* lbd.c: a proxy-protocol connection closed without a valid header;
  * reason is "invalid", "closed" or "timeout". */

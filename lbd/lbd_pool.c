@@ -73,6 +73,7 @@ server_new(struct lb_pool *p, const struct lb_server_conf *sc)
 	s->t.up = true;
 	s->health.up = true;
 	snprintf(s->check_result, sizeof(s->check_result), "not checked yet");
+	lb_stats_server_new(s, ev_now(lb_loop(p->lb)));
 	return s;
 }
 
@@ -276,7 +277,11 @@ lb_server_result(struct lb_server *s, bool ok, uint64_t latency_us)
 	    server_labels(s, v)));
 	if (ok) {
 		s->fail_run = 0;
+		s->answered++;
+		s->latency_sum_us += latency_us;
 		lb_latency_sample(&s->t, latency_us);
+		histogram_observe(metric_with(s->pool->lb->m_server_latency,
+		    server_labels(s, v)), (double)latency_us / 1e6);
 		return;
 	}
 	s->failures++;

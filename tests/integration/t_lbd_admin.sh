@@ -176,5 +176,29 @@ expect_eq "the wait ends with an error" "$rc" 1
 expect_match "saying why" "$(cat "$T_DIR/wait3.out")" "server web/web-01 is ready again: wait cancelled with 1 active"
 wait "$slow"
 
+# ---- status and metrics numbers ----
+ok "web-01 maint" lbctl server maint web/web-01
+ok "web-03 ready: it takes everything" lbctl server ready web/web-03
+ok_wait "web-03 is up" 5 bash -c "$BIN/lbctl -s $SOCK status | grep -q '^server web/web-03: .* up ready,'"
+out=$(for i in $(seq 10); do get "/api/slow?s=0.05"; done | sort | uniq -c | awk '{print $1, $2}')
+expect_eq "10 requests of 50 ms each" "$out" "10 200"
+status=$(lbctl status)
+expect_match "the frontend shows its request rate" "$(grep '^frontend app:' <<<"$status")" \
+	'^frontend app: listen 127\.0\.0\.1:8081, connections [0-9]+, requests [0-9]+, proxy headers refused 0, req/s ([1-9][0-9]*|0\.[1-9])\.?[0-9]*$'
+expect_match "the pool its servers' state and numbers" "$(grep '^pool web:' <<<"$status")" \
+	'^pool web: balance roundrobin, 3 servers, up 3, usable 1, active 0, requests [0-9]+, failures 0, req/s ([1-9][0-9]*|0\.[1-9])'
+line=$(grep '^server web/web-03:' <<<"$status")
+expect_match "the server its request rate and 10 s mean latency, the check last" "$line" \
+	', failures 0, latency [0-9.]+ms, req/s ([1-9][0-9]*|0\.[1-9])[0-9.]*, mean [0-9.]+ms, check: '
+mean=$(sed -n 's/.*, mean \([0-9]*\)\.[0-9]ms,.*/\1/p' <<<"$line")
+ok "the mean is about 50 ms ($mean)" test "${mean:-0}" -ge 45 -a "${mean:-0}" -lt 1000
+expect_match "an idle server shows 0" "$(grep '^server web/web-02:' <<<"$status")" ', req/s 0\.0, mean 0\.0ms, '
+lbctl metrics > "$T_DIR/metrics.txt"
+ok "metrics pass promtool" promtool check metrics < "$T_DIR/metrics.txt"
+expect_match "metrics have a latency histogram per server" "$(cat "$T_DIR/metrics.txt")" \
+	'stackd_lbd_server_response_duration_seconds_bucket\{pool="web",server="web-03",le="0\.1"\} [1-9]'
+expect_match "with its count" "$(cat "$T_DIR/metrics.txt")" \
+	'stackd_lbd_server_response_duration_seconds_count\{pool="web",server="web-03"\} [1-9]'
+
 stop_daemon lbd
 for i in 1 2 3 4; do stop_peer app$i; done
