@@ -1,5 +1,5 @@
-/* lbd — TLS load balancer: main, service callbacks, frontends, access log,
- * metrics and the server admin commands. */
+/* lbd — TLS load balancer: main, service callbacks, frontends, access log
+ * and metrics. Server commands are in lbd_admin.c, status in lbd_stats.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

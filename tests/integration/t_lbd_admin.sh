@@ -167,9 +167,13 @@ ok "web-01 ready" lbctl server ready web/web-01
 curl -sS --max-time 10 "$URL/api/slow?s=2" > /dev/null 2>&1 &
 slow=$!
 ok_wait "a third slow request is in flight" 5 bash -c "$BIN/lbctl -s $SOCK status | grep -q '^server web/web-01: .*, active 1,'"
+# The first wait logged the same line: wait for one more.
+waiting() { grep -c "server web/web-01: waiting for 1 active request (at most 60.0s)" "$(daemon_log lbd)"; }
+n0=$(waiting)
+one_more_wait() { [ "$(waiting)" -gt "$n0" ]; }
 lbctl server drain web/web-01 wait > "$T_DIR/wait3.out" 2>&1 &
 waiter=$!
-ok_wait "lbd logs the wait" 5 grep -q "server web/web-01: waiting for 1 active request (at most 60.0s)" "$(daemon_log lbd)"
+ok_wait "lbd logs the wait" 5 one_more_wait
 ok "web-01 ready while one waits" lbctl server ready web/web-01
 wait "$waiter"; rc=$?
 expect_eq "the wait ends with an error" "$rc" 1
