@@ -158,5 +158,17 @@ int		 ctl_request(const char *path, int argc, char *const argv[],
  * 2 usage or connection failure. */
 int		 ctl_tool_main(int argc, char **argv, const char *progname,
 		    const char *default_socket);
+/* ctl_tool_main for a tool with commands that answer only once something
+ * has finished (lbctl server drain ... wait): without -t, reply_timeout
+ * (if set) gives the request's wait for the reply line from its words
+ * (argv[0] is the command) and the default, in ms: 0 for none, -1 (or
+ * any negative) to keep the default. */
+struct ctl_tool {
+	const char	*progname;
+	const char	*default_socket;
+	int		(*reply_timeout)(int argc, char *const argv[],
+			    int default_ms);
+};
+int		 ctl_tool_run(const struct ctl_tool *, int argc, char **argv);
 
 #endif

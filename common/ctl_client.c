@@ -315,9 +315,19 @@ int
 ctl_tool_main(int argc, char **argv, const char *progname,
     const char *default_socket)
 {
-	const char	*sock = default_socket;
+	const struct ctl_tool tool = { progname, default_socket, NULL };
+
+	return ctl_tool_run(&tool, argc, argv);
+}
+
+int
+ctl_tool_run(const struct ctl_tool *tool, int argc, char **argv)
+{
+	const char	*progname = tool->progname;
+	const char	*sock = tool->default_socket;
 	char		 err[CTL_ERROR_MAX + 256];
-	int		 ch, rc, timeout_ms = CTL_CLIENT_TIMEOUT_MS;
+	int		 ch, rc, ms, timeout_ms = CTL_CLIENT_TIMEOUT_MS;
+	bool		 timeout_set = false;
 
 	/* "+": stop at the command, so "-1" can be an argument. */
 	optind = 0;
@@ -337,6 +347,7 @@ ctl_tool_main(int argc, char **argv, const char *progname,
 				    optarg, CTL_CLIENT_TIMEOUT_MAX);
 				return 2;
 			}
+			timeout_set = true;
 			break;
 		case ':':
 			fprintf(stderr, "%s: option -%c needs an argument\n",
@@ -356,6 +367,11 @@ ctl_tool_main(int argc, char **argv, const char *progname,
 		usage(stderr, progname);
 		return 2;
 	}
+	/* Only when the user said nothing: -t always wins. */
+	if (!timeout_set && tool->reply_timeout != NULL &&
+	    (ms = tool->reply_timeout(argc - optind, argv + optind,
+	    timeout_ms)) >= 0)
+		timeout_ms = ms;
 	rc = ctl_request(sock, argc - optind, argv + optind, stdout,
 	    timeout_ms, err, sizeof(err));
 	if (rc != 0)

@@ -1,5 +1,5 @@
-/* lbd — TLS load balancer: main, service callbacks, frontends, access log,
- * metrics and the server admin commands. */
+/* lbd — TLS load balancer: main, service callbacks, frontends, access log
+ * and metrics. Server commands are in lbd_admin.c, status in lbd_stats.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +13,6 @@
 #include "lbd.h"
 
 #define LB_LOGBUF_MAX	(1024 * 1024)
-
-static const char *const admin_names[] = { "ready", "drain", "maint" };
 
 /* ---- access log ---- */
 
@@ -53,6 +51,11 @@ metrics_setup(struct lb *lb, char *err, size_t errlen)
 	    "Requests a server failed (connect, timeout, bad answer).", ps);
 	lb->m_server_up = metrics_gauge(m, "server_up",
 	    "1 when health checks say the server is up.", ps);
+	lb->m_server_latency = metrics_histogram(m,
+	    "server_response_duration_seconds",
+	    "Time from sending a request to a server to the end of its "
+	    "answer, for the requests it answered.", ps,
+	    metrics_default_latency_bounds, METRICS_LATENCY_NBOUNDS);
 	lb->m_retries = metrics_counter(m, "retries_total",
 	    "Requests sent again to another server.", NULL);
 	lb->m_proxy_refused = metrics_counter(m, "proxy_header_refused_total",
@@ -61,7 +64,8 @@ metrics_setup(struct lb *lb, char *err, size_t errlen)
 	    (const char *const[]){ "frontend", "reason", NULL });
 	if (lb->m_requests == NULL || lb->m_duration == NULL ||
 	    lb->m_server_requests == NULL || lb->m_server_failures == NULL ||
-	    lb->m_server_up == NULL || lb->m_retries == NULL ||
+	    lb->m_server_up == NULL || lb->m_server_latency == NULL ||
+	    lb->m_retries == NULL ||
 	    lb->m_proxy_refused == NULL)
 		return seterr(err, errlen, "metrics registration failed");
 	return 0;
@@ -112,6 +116,7 @@ lb_start(struct service *svc, void *confp, char *err, size_t errlen)
 
 	lb->svc = svc;
 	lb->conf = confp;
+	lb_stats_init(lb);
 	alog_init(&lb->alog, service_loop(svc), LB_LOGBUF_MAX);
 	if (metrics_setup(lb, err, errlen) == -1)
 		return -1;
@@ -120,7 +125,11 @@ lb_start(struct service *svc, void *confp, char *err, size_t errlen)
 		return -1;
 	if (lb_pools_build(lb, lb->conf, err, errlen) == -1)
 		return -1;
-	return frontends_start(lb, err, errlen);
+	lb_state_load(lb);
+	if (frontends_start(lb, err, errlen) == -1)
+		return -1;
+	lb_stats_start(lb);
+	return 0;
 }
 
 static int
@@ -155,6 +164,7 @@ lb_reload(struct service *svc, void *confp, char *err, size_t errlen)
 		lb->fe[i].conf = &nc->fe[i];
 	}
 	lb->conf = nc;
+	lb_state_load(lb);
 	return 0;
 }
 
@@ -176,104 +186,14 @@ lb_stop(struct service *svc)
 }
 
 static void
-lb_status(struct service *svc, struct ctl_conn *cc)
-{
-	struct lb	*lb = service_arg(svc);
-	int		 i, j;
-
-	for (i = 0; i < lb->nfe; i++)
-		ctl_printf(cc, "frontend %s: listen %s%s%s, connections %llu, "
-		    "requests %llu, proxy headers refused %llu\n",
-		    lb->fe[i].conf->name, lb->fe[i].conf->addr_str,
-		    lb->fe[i].tls ? " tls" : "",
-		    lb->fe[i].conf->proxy_protocol ? " proxy-protocol" : "",
-		    (unsigned long long)lb->fe[i].nconns,
-		    (unsigned long long)lb->fe[i].requests,
-		    (unsigned long long)lb->fe[i].proxy_refused);
-	for (i = 0; i < lb->npool; i++) {
-		struct lb_pool *p = lb->pools[i];
-
-		ctl_printf(cc, "pool %s: balance %s, %d servers\n", p->conf->name,
-		    (const char *[]){ "roundrobin", "leastconn", "source",
-		    "hash-header", "p2c" }[p->conf->balance], p->nservers);
-		for (j = 0; j < p->nservers; j++) {
-			struct lb_server *s = p->servers[j];
-
-			ctl_printf(cc, "server %s/%s: %s %s %s, weight %u, "
-			    "active %u, idle %u, requests %llu, failures %llu, "
-			    "latency %.1fms, check: %s\n", p->conf->name,
-			    s->name, s->addr_str, s->t.up ? "up" : "down",
-			    admin_names[s->t.admin], s->t.weight, s->t.active,
-			    s->nidle, (unsigned long long)s->requests,
-			    (unsigned long long)s->failures,
-			    (double)s->t.ewma_latency_us / 1000.0,
-			    s->check_result);
-		}
-	}
-}
-
-/* server drain|maint|ready POOL/NAME, server weight POOL/NAME N */
-static void
-cmd_server(struct ctl_conn *cc, int argc, char **argv, void *arg)
-{
-	struct lb	*lb = service_arg(arg);
-	struct lb_server *s;
-	char		*slash, *end;
-	unsigned long	 w;
-	int		 i;
-
-	if ((slash = strchr(argv[2], '/')) == NULL) {
-		ctl_reply_error(cc, "expected POOL/SERVER, got \"%s\"", argv[2]);
-		return;
-	}
-	*slash = '\0';
-	if ((s = lb_server_find(lb, argv[2], slash + 1)) == NULL) {
-		ctl_reply_error(cc, "no server %s in pool %s", slash + 1,
-		    argv[2]);
-		return;
-	}
-	if (strcmp(argv[1], "weight") == 0) {
-		errno = 0;
-		w = argc == 4 ? strtoul(argv[3], &end, 10) : 0;
-		if (argc != 4 || errno != 0 || *end != '\0' || w < 1 ||
-		    w > LB_WEIGHT_MAX) {
-			ctl_reply_error(cc, "server weight: expected 1..%d",
-			    LB_WEIGHT_MAX);
-			return;
-		}
-		s->t.weight = (unsigned)w;
-		s->weight_set = true;
-		(void)lb_balancer_update(&s->pool->bal);
-		ctl_reply_ok(cc);
-		return;
-	}
-	for (i = 0; i < 3; i++)
-		if (strcmp(argv[1], admin_names[i]) == 0 && argc == 3) {
-			s->t.admin = (enum lb_admin)i;
-			log_info("server %s/%s: %s", s->pool->conf->name,
-			    s->name, admin_names[i]);
-			if (i != ADMIN_READY)
-				lb_server_close_idle(s);
-			ctl_reply_ok(cc);
-			ctl_printf(cc, "active %u\n", s->t.active);
-			return;
-		}
-	ctl_reply_error(cc, "server: expected drain, maint, ready or weight");
-}
-
-static const struct ctl_command lb_commands[] = {
-	{ "server", 2, 3, "server drain|maint|ready POOL/NAME | "
-	    "server weight POOL/NAME N", cmd_server },
-	{ NULL, 0, 0, NULL, NULL }
-};
-
-static void
 lb_cleanup(struct service *svc)
 {
 	struct lb	*lb = service_arg(svc);
 	int		 i;
 
 	lb->stopping = true;
+	lb_stats_stop(lb);
+	lb_admin_stop(lb);
 	lb_clients_close_all(lb);
 	lb_pools_free(lb);
 	alog_close(&lb->alog);

@@ -9,9 +9,11 @@
 
 #include "alog.h"
 #include "buf.h"
+#include "ctl.h"
 #include "ev.h"
 #include "http.h"
 #include "lbd_balance.h"
+#include "lbd_state.h"
 #include "net.h"
 #include "service.h"
 #include "stream.h"
@@ -20,7 +22,10 @@
 #define LBD_MAX_FRONTENDS	16
 #define LBD_MAX_POOLS		32
 #define LBD_MAX_SERVERS		64	/* per pool */
-#define LBD_NAME_MAX		64
+#define LBD_NAME_MAX		LB_STATE_NAME_MAX
+/* lbctl server drain ... wait [TIMEOUT] */
+#define LB_DRAIN_WAIT_DEFAULT_MS	(60 * 1000)
+#define LB_DRAIN_WAIT_MAX_MS		(24 * 3600 * 1000)
 
 /* ---- configuration (lbd_conf.c) ---- */
 
@@ -101,6 +106,21 @@ int	 lb_conf_pool_index(const struct lb_conf *, const char *name);
 struct lb;
 struct lb_client;
 struct lb_bconn;
+struct lb_wait;
+
+/* Counters snapshotted once a second (lbd_stats.c): status shows rates
+ * and means over the last LB_WINDOW_SECS seconds. */
+#define LB_WINDOW_SECS		10
+#define LB_WINDOW_SLOTS		(LB_WINDOW_SECS + 1)
+#define LB_WINDOW_VALUES	3
+struct lb_snap {
+	uint64_t		 t;		/* ev_now() ms */
+	uint64_t		 v[LB_WINDOW_VALUES];
+};
+struct lb_window {
+	struct lb_snap		 snap[LB_WINDOW_SLOTS];
+	unsigned		 head, len;	/* next slot, slots used */
+};
 
 /* A server of a pool at run time; survives reloads by (pool, name). */
 struct lb_server {
@@ -112,6 +132,7 @@ struct lb_server {
 	unsigned		 conf_weight;
 	bool			 weight_set;	/* by lbctl: survives reloads */
 	bool			 retired;	/* gone from the config */
+	bool			 fresh;		/* new: takes its state-file line */
 	struct lb_health	 health;
 	char			 check_result[96];	/* last, for status */
 	unsigned		 fail_run;	/* passive: failures in a row */
@@ -123,7 +144,8 @@ struct lb_server {
 	struct lb_check		*check;		/* the one in flight, or NULL */
 	/* numbers for status and metrics */
 	uint64_t		 requests, failures;
-	uint64_t		 qps_ring[10], qps_last;
+	uint64_t		 answered, latency_sum_us;	/* ok ones */
+	struct lb_window	 win;
 };
 
 struct lb_pool {
@@ -150,6 +172,7 @@ struct lb_frontend {
 	uint64_t		 refused;	/* at max-connections */
 	uint64_t		 requests;
 	uint64_t		 proxy_refused;	/* connections without a header */
+	struct lb_window	 win;
 };
 
 struct lb {
@@ -162,11 +185,15 @@ struct lb {
 	struct lb_client	*clients;
 	size_t			 nclients;
 	bool			 stopping;
+	bool			 state_dirty;	/* the state file is behind */
+	struct lb_wait		*waits;		/* drain ... wait, answer due */
+	struct ev_timer		 stats_timer;
 	struct alog		 alog;		/* access log */
 	struct metric		*m_requests;	/* {frontend, class} */
 	struct metric		*m_server_requests;	/* {pool, server} */
 	struct metric		*m_server_failures;	/* {pool, server} */
 	struct metric		*m_server_up;	/* gauge {pool, server} */
+	struct metric		*m_server_latency;	/* {pool, server} */
 	struct metric		*m_duration;	/* {frontend} */
 	struct metric		*m_retries;
 	struct metric		*m_proxy_refused;	/* {frontend, reason} */
@@ -191,6 +218,26 @@ void	 lb_pool_unref(struct lb_pool *);
 /* A request to s ended: ok false counts towards passive ejection. */
 void	 lb_server_result(struct lb_server *, bool ok, uint64_t latency_us);
 void	 lb_server_set_up(struct lb_server *, bool up, const char *why);
+
+/* lbd_admin.c: the server commands and the state file. */
+extern const struct ctl_command lb_commands[];
+/* Apply the state file to the servers new since the last call (all of
+ * them at start); problems are logged, never fatal. */
+void	 lb_state_load(struct lb *);
+/* s has no request in flight any more (from lb_server_put). */
+void	 lb_admin_idle(struct lb_server *);
+/* Answer the waits still due: lbd stops. */
+void	 lb_admin_stop(struct lb *);
+
+/* lbd_stats.c: windows over the counters, and the status lines. init
+ * before anything that may fail, start once the frontends are there. */
+void	 lb_window_push(struct lb_window *, uint64_t now,
+	    const uint64_t v[LB_WINDOW_VALUES]);
+void	 lb_stats_server_new(struct lb_server *, uint64_t now);
+void	 lb_stats_init(struct lb *);
+void	 lb_stats_start(struct lb *);
+void	 lb_stats_stop(struct lb *);
+void	 lb_status(struct service *, struct ctl_conn *);
 
 /* lbd.c: a proxy-protocol connection closed without a valid header;
  * reason is "invalid", "closed" or "timeout". */

@@ -40,12 +40,7 @@ dup_arg(struct conf_ctx *ctx, const struct conf_stmt *st, int i, char **out)
 static bool
 valid_name(const char *s)
 {
-	size_t	 n = strlen(s);
-
-	if (n == 0 || n >= LBD_NAME_MAX)
-		return false;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789-_.") == n;
+	return lb_name_valid(s, strlen(s));
 }
 
 /* ---- frontend ---- */

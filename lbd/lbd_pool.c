@@ -41,7 +41,9 @@ server_check_free(struct lb_server *s)
 void
 lb_server_put(struct lb_server *s)
 {
-	s->t.active--;
+	/* Before it may be freed: waits hold it. */
+	if (--s->t.active == 0)
+		lb_admin_idle(s);
 	server_check_free(s);
 }
 
@@ -64,12 +66,14 @@ server_new(struct lb_pool *p, const struct lb_server_conf *sc)
 	s->addr = sc->addr;
 	net_addr_str(&sc->addr, s->addr_str, sizeof(s->addr_str));
 	s->t.id_hash = lb_hash32(s->name, strlen(s->name));
+	s->fresh = true;
 	lb_check_init(s);
 	/* Servers start up: a new balancer must not refuse everything for
 	 * rise x interval; a failing one goes down at its first checks. */
 	s->t.up = true;
 	s->health.up = true;
 	snprintf(s->check_result, sizeof(s->check_result), "not checked yet");
+	lb_stats_server_new(s, ev_now(lb_loop(p->lb)));
 	return s;
 }
 
@@ -275,7 +279,11 @@ lb_server_result(struct lb_server *s, bool ok, uint64_t latency_us)
 	    server_labels(s, v)));
 	if (ok) {
 		s->fail_run = 0;
+		s->answered++;
+		s->latency_sum_us += latency_us;
 		lb_latency_sample(&s->t, latency_us);
+		histogram_observe(metric_with(s->pool->lb->m_server_latency,
+		    server_labels(s, v)), (double)latency_us / 1e6);
 		return;
 	}
 	s->failures++;

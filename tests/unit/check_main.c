@@ -22,6 +22,7 @@ static Suite *(*const suites[])(void) = {
 	webd_static_suite,
 	webd_fcgi_suite,
 	suite_lbd_balance,
+	suite_lbd_state,
 	proxyproto_suite,
 };
 

@@ -26,7 +26,7 @@ uint64_t	 ct_now_ms(void);
 	}								\
 } while (0)
 
-enum stream_mode { S_TICK, S_FLOOD, S_SILENT };
+enum stream_mode { S_TICK, S_FLOOD, S_SILENT, S_LATE_ERROR };
 
 struct stream {
 	struct ctl_conn	*conn;
@@ -48,7 +48,8 @@ struct tctx {
 
 /* Commands: status, echo WORD..., fail NAME (error after payload), quiet
  * (replies nothing), big LINES, watch (ticks forever), count N (N ticks,
- * then ends), flood (writes until refused), hang (streams nothing). */
+ * then ends), flood (writes until refused), hang (streams nothing), late N
+ * (nothing for N ticks, then an error reply: a deferred answer). */
 void		 ct_setup(struct tctx *, mode_t mode);
 /* Frees the server and checks the socket file went with it. */
 void		 ct_teardown(struct tctx *);

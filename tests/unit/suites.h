@@ -20,6 +20,7 @@ Suite	*stream_suite(void);
 Suite	*webd_static_suite(void);
 Suite	*webd_fcgi_suite(void);
 Suite	*suite_lbd_balance(void);
+Suite	*suite_lbd_state(void);
 Suite	*proxyproto_suite(void);
 
 /* Directory of test fixtures (tests/data), from STACKD_TESTDATA. */

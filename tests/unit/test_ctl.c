@@ -190,6 +190,16 @@ on_tick(struct ev_loop *loop, void *arg)
 		s = &t->streams[i];
 		if (s->conn == NULL || s->mode == S_SILENT)
 			continue;
+		if (s->mode == S_LATE_ERROR) {
+			/* The status line is decided only now. */
+			if (++s->n == s->left) {
+				ctl_reply_error(s->conn, "gave up after %d "
+				    "ticks", s->n);
+				ctl_end(s->conn);
+				s->mode = S_SILENT;
+			}
+			continue;
+		}
 		if (s->mode == S_TICK) {
 			ctl_printf(s->conn, "tick %d\n", ++s->n);
 			if (s->left > 0 && --s->left == 0) {
@@ -272,6 +282,12 @@ h_hang(struct ctl_conn *c, int argc, char **argv, void *arg)
 	stream_start(c, arg, S_SILENT, -1);
 }
 
+static void
+h_late(struct ctl_conn *c, int argc, char **argv, void *arg)
+{
+	stream_start(c, arg, S_LATE_ERROR, atoi(argv[1]));
+}
+
 static const struct ctl_command commands[] = {
 	{ "status", 0, 0, NULL, h_status },
 	{ "echo", 1, -1, "echo WORD...", h_echo },
@@ -282,6 +298,7 @@ static const struct ctl_command commands[] = {
 	{ "count", 1, 1, "count N", h_count },
 	{ "flood", 0, 0, NULL, h_flood },
 	{ "hang", 0, 0, NULL, h_hang },
+	{ "late", 1, 1, "late N", h_late },
 	{ NULL, 0, 0, NULL, NULL }
 };
 
@@ -404,7 +421,7 @@ static const struct xcase xcases[] = {
 	{ "status\nbogus\nmore", 0, "ok\nstate running\n" },
 	{ "big 100\n", 0, "error: reply too large (over 8192 bytes)\n" },
 	{ "help\n", 0, "ok\nstatus\necho WORD...\nfail NAME\nquiet\nbig LINES\n"
-	    "watch\ncount N\nflood\nhang\nhelp\n" },
+	    "watch\ncount N\nflood\nhang\nlate N\nhelp\n" },
 };
 
 START_TEST(request_reply_table)
@@ -587,6 +604,22 @@ START_TEST(stream_ended_by_server)
 }
 END_TEST
 
+/* A handler that keeps the connection and decides later that it failed:
+ * the client gets the error line alone, then EOF. */
+START_TEST(deferred_error_reply)
+{
+	struct tctx	 t;
+	char		 out[256];
+
+	ct_setup(&t, 0660);
+	exchange(&t, "late 3\n", 7, out, sizeof(out));
+	ck_assert_str_eq(out, "error: gave up after 3 ticks\n");
+	RUN_UNTIL(&t, t.closed == 1);
+	ck_assert_uint_eq(ctl_server_stats(t.srv).errors, 1);
+	ct_teardown(&t);
+}
+END_TEST
+
 START_TEST(slow_stream_dropped)
 {
 	struct tctx	 t;
@@ -715,6 +748,7 @@ ctl_suite(void)
 	tcase_add_test(tc, too_many_connections);
 	tcase_add_test(tc, stream_until_client_leaves);
 	tcase_add_test(tc, stream_ended_by_server);
+	tcase_add_test(tc, deferred_error_reply);
 	tcase_add_test(tc, slow_stream_dropped);
 	tcase_add_test(tc, free_ends_streams);
 	tcase_add_test(tc, socket_file_lifecycle);

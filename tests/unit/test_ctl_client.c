@@ -225,6 +225,56 @@ START_TEST(tool_main_exit_codes)
 }
 END_TEST
 
+/* hang: a 200th of the default (50 ms); late: no limit; else the default. */
+static int
+hook_timeout(int argc, char *const argv[], int default_ms)
+{
+	if (strcmp(argv[0], "hang") == 0)
+		return default_ms / 200;
+	if (strcmp(argv[0], "late") == 0 && argc == 2)
+		return 0;
+	return -1;
+}
+
+static int
+child_tool_hook(void *arg)
+{
+	struct tool_arg	*ta = arg;
+	const struct ctl_tool tool = { "testctl", ta->sock, hook_timeout };
+
+	return ctl_tool_run(&tool, ta->argc, ta->argv);
+}
+
+START_TEST(tool_reply_timeout_hook)
+{
+	struct tctx	 t;
+	struct child_res r;
+	struct tool_arg	 ta = { 2, { "testctl", "hang" }, NULL };
+
+	ct_setup(&t, 0660);
+	ta.sock = t.path;
+	run_child(&t, child_tool_hook, &ta, &r);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.err, "testctl: no reply within 50 ms\n");
+	/* -t wins over the hook. */
+	ta = (struct tool_arg){ 4, { "testctl", "-t", "0.1", "hang" }, t.path };
+	run_child(&t, child_tool_hook, &ta, &r);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.err, "testctl: no reply within 100 ms\n");
+	/* No limit: the deferred answer arrives. */
+	ta = (struct tool_arg){ 3, { "testctl", "late", "20" }, t.path };
+	run_child(&t, child_tool_hook, &ta, &r);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "testctl: gave up after 20 ticks\n");
+	/* Negative: the default. */
+	ta = (struct tool_arg){ 2, { "testctl", "status" }, t.path };
+	run_child(&t, child_tool_hook, &ta, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "state running\n");
+	ct_teardown(&t);
+}
+END_TEST
+
 static int
 child_socat(void *arg)
 {
@@ -290,6 +340,7 @@ ctl_client_tcase(void)
 
 	tcase_add_test(tc, client_request_results);
 	tcase_add_test(tc, tool_main_exit_codes);
+	tcase_add_test(tc, tool_reply_timeout_hook);
 	tcase_add_test(tc, socat_scripting);
 	/* Changing uid needs root; elsewhere the case is left out. */
 	if (geteuid() == 0)
