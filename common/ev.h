@@ -53,6 +53,9 @@ void		 ev_break(struct ev_loop *);
 /* Monotonic milliseconds, cached per loop iteration. */
 uint64_t	 ev_now(struct ev_loop *);
 void		 ev_update_now(struct ev_loop *);
+/* The monotonic clock in microseconds, read now (not the loop's cached
+ * millisecond time): for latencies below a millisecond. */
+uint64_t	 ev_clock_us(void);
 
 /* Watch fd for events (EV_READ|EV_WRITE, possibly 0). One watcher per fd. */
 int		 ev_fd_add(struct ev_loop *, int fd, unsigned events, ev_fd_cb, void *arg);

@@ -415,7 +415,6 @@ static void
 req_done(struct lb_client *c)
 {
 	struct lb_req	*r = c->req;
-	uint64_t	 now = ev_now(cl_loop(c));
 	bool		 reusable;
 
 	if (http_out_end(&r->out, &c->out) == -1) {
@@ -424,7 +423,7 @@ req_done(struct lb_client *c)
 	}
 	reusable = r->resp_keepalive && r->body_done &&
 	    buf_used(&r->to_srv) == 0 && buf_used(&r->from_srv) == 0;
-	lb_server_result(r->srv, true, (now - r->t_sent) * 1000);
+	lb_server_result(r->srv, true, ev_clock_us() - r->t_sent);
 	lb_bconn_release(r->b, reusable);
 	r->b = NULL;
 	req_put_server(r);
@@ -621,7 +620,7 @@ srv_ready(struct lb_bconn *b, void *arg)
 {
 	struct lb_client *c = arg;
 
-	c->req->t_sent = ev_now(cl_loop(c));
+	c->req->t_sent = ev_clock_us();
 	srv_io(b, arg, EV_WRITE);
 }
 

@@ -43,7 +43,7 @@ struct lb_req {
 	bool			 head_sent, resp_keepalive;
 	struct http_out		 out;		/* framing towards the client */
 	struct ev_timer		 timer;		/* server-timeout */
-	uint64_t		 t_sent;	/* request on its way: latency */
+	uint64_t		 t_sent;	/* ev_clock_us() it left; 0: not yet */
 	/* waiting in pool->queue for a server with room */
 	bool			 queued;
 	struct lb_req		*qnext, **qprevp;

@@ -53,13 +53,12 @@ int
 lb_tunnel_start(struct lb_client *c, const struct http_msg *rm, size_t n)
 {
 	struct lb_req	*r = c->req;
-	uint64_t	 now = ev_now(cl_loop(c));
 
 	if (write_101(c, rm) == -1)
 		return -1;
 	c->status = 101;
 	r->head_sent = true;
-	lb_server_result(r->srv, true, (now - r->t_sent) * 1000);
+	lb_server_result(r->srv, true, ev_clock_us() - r->t_sent);
 	/* Bytes that came behind either head belong to the tunnel. */
 	buf_consume(&r->from_srv, n);
 	if (buf_append(&c->out, buf_head(&r->from_srv),

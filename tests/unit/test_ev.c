@@ -304,12 +304,34 @@ START_TEST(run_until_break)
 }
 END_TEST
 
+/* ev_clock_us reads the clock in microseconds: 2 ms of sleep show as
+ * 2000 us or more, and it agrees with the loop's millisecond time. */
+START_TEST(clock_us)
+{
+	struct ev_loop	*loop = ev_new();
+	uint64_t	 a, b;
+
+	ck_assert_ptr_nonnull(loop);
+	a = ev_clock_us();
+	usleep(2000);
+	b = ev_clock_us();
+	ck_assert_uint_ge(b - a, 2000);
+	ck_assert_uint_lt(b - a, 1000000);
+	ev_update_now(loop);
+	a = ev_clock_us() / 1000;
+	ck_assert_uint_ge(a, ev_now(loop));
+	ck_assert_uint_lt(a - ev_now(loop), 100);
+	ev_free(loop);
+}
+END_TEST
+
 Suite *
 ev_suite(void)
 {
 	Suite	*s = suite_create("ev");
 	TCase	*tc = tcase_create("core");
 
+	tcase_add_test(tc, clock_us);
 	tcase_add_test(tc, fd_read_and_write_events);
 	tcase_add_test(tc, fd_deleted_in_same_batch_not_called);
 	tcase_add_test(tc, fd_close_without_del);
