@@ -51,6 +51,10 @@ metrics_setup(struct lb *lb, char *err, size_t errlen)
 	    "Requests a server failed (connect, timeout, bad answer).", ps);
 	lb->m_server_up = metrics_gauge(m, "server_up",
 	    "1 when health checks say the server is up.", ps);
+	lb->m_server_tls = metrics_counter(m, "server_tls_handshakes_total",
+	    "TLS handshakes with each server (connections and checks), "
+	    "full (new) or resumed.",
+	    (const char *const[]){ "pool", "server", "session", NULL });
 	lb->m_server_latency = metrics_histogram(m,
 	    "server_response_duration_seconds",
 	    "Time from sending a request to a server to the end of its "
@@ -64,7 +68,7 @@ metrics_setup(struct lb *lb, char *err, size_t errlen)
 	    (const char *const[]){ "frontend", "reason", NULL });
 	if (lb->m_requests == NULL || lb->m_duration == NULL ||
 	    lb->m_server_requests == NULL || lb->m_server_failures == NULL ||
-	    lb->m_server_up == NULL || lb->m_server_latency == NULL ||
+	    lb->m_server_up == NULL || lb->m_server_tls == NULL || lb->m_server_latency == NULL ||
 	    lb->m_retries == NULL ||
 	    lb->m_proxy_refused == NULL)
 		return seterr(err, errlen, "metrics registration failed");

@@ -137,6 +137,9 @@ struct lb_server {
 	char			 check_result[96];	/* last, for status */
 	unsigned		 fail_run;	/* passive: failures in a row */
 	struct lb_bconn		*idle;		/* pooled idle connections */
+	/* the last full TLS handshake's session: new connections and
+	 * checks resume it (dropped on reload: the CA may have changed) */
+	struct tls_session	*tls_session;
 	unsigned		 nidle;
 	unsigned		 nconns;	/* open, idle or busy */
 	/* checks */
@@ -192,6 +195,7 @@ struct lb {
 	struct metric		*m_requests;	/* {frontend, class} */
 	struct metric		*m_server_requests;	/* {pool, server} */
 	struct metric		*m_server_failures;	/* {pool, server} */
+	struct metric		*m_server_tls;	/* {pool, server, session} */
 	struct metric		*m_server_up;	/* gauge {pool, server} */
 	struct metric		*m_server_latency;	/* {pool, server} */
 	struct metric		*m_duration;	/* {frontend} */

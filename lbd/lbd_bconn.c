@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "proxyproto.h"
 #include "tls.h"
 #include "lbd.h"
@@ -137,6 +138,25 @@ bconn_unlink_idle(struct lb_bconn *b)
 		}
 }
 
+/* After a full handshake: its session is the one to resume next. */
+static void
+bconn_keep_session(struct lb_bconn *b)
+{
+	struct lb_server *s = b->srv;
+	struct tls_session *ts;
+	char		 err[128];
+	bool		 resumed = tls_conn_resumed(b->io.tls);
+
+	counter_inc(metric_with(s->pool->lb->m_server_tls,
+	    (const char *const[]){ s->pool->conf->name, s->name,
+	    resumed ? "resumed" : "new", NULL }));
+	if (resumed ||
+	    (ts = tls_conn_get_session(b->io.tls, err, sizeof(err))) == NULL)
+		return;
+	tls_session_free(b->srv->tls_session);
+	b->srv->tls_session = ts;
+}
+
 static void
 bconn_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 {
@@ -175,6 +195,11 @@ bconn_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 			bconn_fail(b, "TLS: %s", err);
 			return;
 		}
+		/* Resuming saves the server (and us) a full handshake; a
+		 * session it forgot just means a full one. */
+		if (b->srv->tls_session != NULL)
+			(void)tls_conn_set_session(b->io.tls,
+			    b->srv->tls_session, err, sizeof(err));
 		b->state = B_HANDSHAKE;
 		/* FALLTHROUGH */
 	case B_HANDSHAKE:
@@ -189,6 +214,7 @@ bconn_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 				ev_fd_mod(loop, fd, tls_want_events(rc));
 				return;
 			}
+			bconn_keep_session(b);
 		}
 		break;
 	case B_READY:

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "tls.h"
 #include "lbd.h"
 
 static void	server_check_free(struct lb_server *);
@@ -34,8 +35,10 @@ server_retire(struct lb_server *s)
 static void
 server_check_free(struct lb_server *s)
 {
-	if (s->retired && s->nconns == 0 && s->t.active == 0)
+	if (s->retired && s->nconns == 0 && s->t.active == 0) {
+		tls_session_free(s->tls_session);
 		free(s);
+	}
 }
 
 void
@@ -115,6 +118,8 @@ pool_apply(struct lb_pool *p, struct lb_pool_conf *pc,
 		s->t.max_active = pc->max_conns;
 		s->health.rise = pc->rise;
 		s->health.fall = pc->fall;
+		tls_session_free(s->tls_session);
+		s->tls_session = NULL;
 	}
 }
 

@@ -57,8 +57,8 @@ pool "web" {
 		ca "$CERTS/ca.crt"
 	}
 	check http "/healthz"
-	check-interval 500ms
-	check-timeout 450ms
+	check-interval 1s
+	check-timeout 900ms
 	fall 2
 	rise 2
 }
@@ -165,7 +165,7 @@ expect_eq "weights 3:1 share 8 requests 6:2" "$out" "6 web-01 2 web-02 "
 kill -KILL "$(daemon_pid web1)"; rm -f "$T_DIR/web1.pid"
 out=$(for i in $(seq 1 20); do "${CURL[@]}" -o /dev/null -w '%{http_code}\n' "$S/"; done | sort -u | tr '\n' ' ')
 expect_eq "with web-01 killed every request still succeeds (retry)" "$out" "200 "
-ok_wait "web-01 is marked down by its checks" 3 bash -c "printf 'status\n' | socat - UNIX-CONNECT:$SOCK | grep -q '^server web/web-01: .* down '"
+ok_wait "web-01 is marked down by its checks" 5 bash -c "printf 'status\n' | socat - UNIX-CONNECT:$SOCK | grep -q '^server web/web-01: .* down '"
 out=$(wrk -t2 -c20 -d2s --timeout 10s "$S/" 2>&1)
 expect_match "wrk through lbd: requests made" "$out" "[1-9][0-9]* requests in"
 expect_eq "and none failed" "$(grep -E 'Socket errors|Non-2xx' <<<"$out")" ""
