@@ -55,9 +55,14 @@ metrics_setup(struct lb *lb, char *err, size_t errlen)
 	    "1 when health checks say the server is up.", ps);
 	lb->m_retries = metrics_counter(m, "retries_total",
 	    "Requests sent again to another server.", NULL);
+	lb->m_handshakes = metrics_counter(m, "tls_handshakes_total",
+	    "TLS handshakes completed with clients, by frontend and whether "
+	    "the session was new or resumed.",
+	    (const char *const[]){ "frontend", "session", NULL });
 	if (lb->m_requests == NULL || lb->m_duration == NULL ||
 	    lb->m_server_requests == NULL || lb->m_server_failures == NULL ||
-	    lb->m_server_up == NULL || lb->m_retries == NULL)
+	    lb->m_server_up == NULL || lb->m_retries == NULL ||
+	    lb->m_handshakes == NULL)
 		return seterr(err, errlen, "metrics registration failed");
 	return 0;
 }

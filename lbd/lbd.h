@@ -156,6 +156,7 @@ struct lb {
 	struct metric		*m_server_up;	/* gauge {pool, server} */
 	struct metric		*m_duration;	/* {frontend} */
 	struct metric		*m_retries;
+	struct metric		*m_handshakes;	/* {frontend, session} */
 };
 
 static inline struct ev_loop *
