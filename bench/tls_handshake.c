@@ -213,6 +213,7 @@ main(int argc, char *argv[])
 	    tls_server_add_cert(scfg, argv[0], argv[1], err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "tls_handshake: %s\n", err);
+		tls_config_free(scfg);
 		return 1;
 	}
 	/* No verification: the chain check is the client's cost, not the
