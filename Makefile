@@ -4,7 +4,8 @@
 #   make deps       install the Debian packages for build, tests, demo, bench
 #   make check      unit + integration tests under ASan+UBSan (build/san/)
 #   make fuzz       build the libFuzzer targets and run each FUZZ_TIME seconds
-#   make bench      run the side-by-side benchmarks in bench/
+#   make bench      build bench/*.c (bench-build) and run the side-by-side
+#                   benchmarks in bench/
 #   make demo       build and run the whole site on this machine
 #   make install    PREFIX=/usr/local DESTDIR=
 #
@@ -56,6 +57,10 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 UNIT	:= $(BUILD)/tests/check_stackd
 
+# Benchmark helpers: one program per bench/*.c, linked with libstackd only.
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRC:%.c=$(BUILD)/%)
+
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BUILD := build/fuzz
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
@@ -63,7 +68,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Icommon \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 .PHONY: all deps check check-unit check-integration check-build fuzz fuzz-build \
-	bench demo install clean man-lint
+	bench bench-build demo install clean man-lint
 
 all: $(LIB) $(PROG_BINS) $(EXAMPLE)
 
@@ -92,6 +97,12 @@ $(EXAMPLE): $(EXAMPLE_SRC:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(EXAMPLE_SRC:%.c=$(BUILD)/%.o) $(LIB) $(LDLIBS)
 
+$(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+bench-build: $(BENCH_BINS)
+
 UNIT_EXTRA_OBJ = $(UNIT_EXTRA_SRC:%.c=$(BUILD)/%.o)
 $(UNIT): $(UNIT_OBJ) $(UNIT_EXTRA_OBJ) $(LIB)
 	@mkdir -p $(@D)
@@ -118,7 +129,8 @@ $(CERTS): tests/mkcerts.sh
 	sh tests/mkcerts.sh $(@D)
 	@touch $@
 
-check-build: all $(UNIT) $(CERTS)
+# The bench helpers are built too, so an API change cannot leave them behind.
+check-build: all $(UNIT) $(CERTS) bench-build
 
 check-unit: check-build
 	@mkdir -p $(BUILD)/results
@@ -143,7 +155,7 @@ $(FUZZ_BUILD)/%: tests/fuzz/%.c $(COMMON_SRC)
 fuzz: fuzz-build
 	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME)
 
-bench: all
+bench: all bench-build
 	@set -e; for b in bench/*.sh; do [ -e "$$b" ] || continue; echo "== $$b"; \
 		STACKD_BUILD=$(CURDIR)/$(BUILD) sh "$$b"; done
 
@@ -169,5 +181,6 @@ install: all
 clean:
 	rm -rf build
 
--include $(COMMON_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(EXAMPLE_SRC:%.c=$(BUILD)/%.d)
+-include $(COMMON_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(EXAMPLE_SRC:%.c=$(BUILD)/%.d) \
+	$(BENCH_SRC:%.c=$(BUILD)/%.d)
 -include $(foreach p,$(PROGS),$($(p)_SRC:%.c=$(BUILD)/%.d))

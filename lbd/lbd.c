@@ -66,11 +66,15 @@ metrics_setup(struct lb *lb, char *err, size_t errlen)
 	    "proxy-protocol connections closed without a valid PROXY header, "
 	    "by frontend and reason (invalid, closed, timeout).",
 	    (const char *const[]){ "frontend", "reason", NULL });
+	lb->m_handshakes = metrics_counter(m, "tls_handshakes_total",
+	    "TLS handshakes completed with clients, by frontend and whether "
+	    "the session was new or resumed.",
+	    (const char *const[]){ "frontend", "session", NULL });
 	if (lb->m_requests == NULL || lb->m_duration == NULL ||
 	    lb->m_server_requests == NULL || lb->m_server_failures == NULL ||
-	    lb->m_server_up == NULL || lb->m_server_tls == NULL || lb->m_server_latency == NULL ||
-	    lb->m_retries == NULL ||
-	    lb->m_proxy_refused == NULL)
+	    lb->m_server_up == NULL || lb->m_server_tls == NULL ||
+	    lb->m_server_latency == NULL || lb->m_retries == NULL ||
+	    lb->m_proxy_refused == NULL || lb->m_handshakes == NULL)
 		return seterr(err, errlen, "metrics registration failed");
 	return 0;
 }

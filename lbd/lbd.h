@@ -201,6 +201,7 @@ struct lb {
 	struct metric		*m_duration;	/* {frontend} */
 	struct metric		*m_retries;
 	struct metric		*m_proxy_refused;	/* {frontend, reason} */
+	struct metric		*m_handshakes;	/* {frontend, session} */
 };
 
 static inline struct ev_loop *

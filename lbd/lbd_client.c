@@ -970,6 +970,10 @@ cl_run(struct lb_client *c, unsigned events)
 				    tls_want_events(rc));
 				return;
 			}
+			counter_inc(metric_with(c->lb->m_handshakes,
+			    (const char *const[]){ c->fe->conf->name,
+			    tls_conn_resumed(c->io.tls) ? "resumed" : "new",
+			    NULL }));
 			c->state = CL_HEAD;
 			continue;
 		case CL_HEAD:

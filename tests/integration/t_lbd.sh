@@ -183,6 +183,8 @@ fails "web-01 is gone from status" bash -c "printf 'status\n' | socat - UNIX-CON
 ctl metrics | tail -n +2 > "$T_DIR/metrics.txt"
 ok "metrics pass promtool" promtool check metrics < "$T_DIR/metrics.txt"
 expect_match "metrics count requests per server" "$(cat "$T_DIR/metrics.txt")" 'stackd_lbd_server_requests_total\{pool="web",server="web-02"\} [1-9]'
+expect_match "health checks and connections to web-02 resume their TLS session" \
+	"$(cat "$T_DIR/metrics.txt")" 'stackd_lbd_server_tls_handshakes_total\{pool="web",server="web-02",session="resumed"\} [1-9]'
 expect_match "the access log has server, status, TLS" "$(cat "$T_DIR/access.log")" \
 	' www web/web-02 200 7 [0-9.]+ TLSv1.2 [A-Z0-9-]+ "GET / HTTP/1.1"'
 stop_daemon lbd
