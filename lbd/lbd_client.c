@@ -299,6 +299,12 @@ build_request(struct lb_client *c)
 		    m->headers[i].name_len, m->headers[i].value,
 		    m->headers[i].value_len) == -1)
 			return -1;
+	/* Sent as HTTP/1.1, which requires Host: an HTTP/1.0 request
+	 * without one gets the server's name, as the URL would carry. */
+	if (m->host == NULL && buf_printf(b, "Host: %s\r\n",
+	    r->pool->conf->tls_name != NULL ? r->pool->conf->tls_name :
+	    r->srv->addr_str) == -1)
+		return -1;
 	/* Upgrade is hop-by-hop: asked again of the server, for a tunnel. */
 	if (wants_upgrade(m) && buf_printf(b, "Connection: upgrade\r\n"
 	    "Upgrade: %.*s\r\n", (int)m->upgrade_len, m->upgrade_proto) == -1)

@@ -107,6 +107,8 @@ out=$(curl -sS -H "X-Forwarded-For: 10.1.1.1" -H "Connection: X-Drop" -H "X-Drop
 expect_match "X-Forwarded-For gets the client appended" "$out" '"X-Forwarded-For": "10.1.1.1, 127.0.0.1"'
 expect_match "X-Forwarded-Proto and Forwarded are added" "$out" '"Forwarded": "for=127.0.0.1;proto=http"'
 fails "fields named in Connection are not forwarded" grep -q X-Drop <<<"$out"
+out=$(printf 'GET /api/echo HTTP/1.0\r\n\r\n' | timeout 5 nc -q 5 127.0.0.1 8081 | tail -n 1)
+expect_match "an HTTP/1.0 request without Host reaches the server with one (its address)" "$out" '"Host": "127.0.0.1:3000"'
 out=$(head -c 300000 /dev/urandom > "$T_DIR/body.bin"; curl -sS --data-binary @"$T_DIR/body.bin" http://127.0.0.1:8081/api/echo)
 expect_match "a request body streams to the server intact" "$out" "\"sha256\": \"$(sha256sum < "$T_DIR/body.bin" | cut -d' ' -f1)\""
 out=$(curl -sS -H "Transfer-Encoding: chunked" --data-binary @"$T_DIR/body.bin" http://127.0.0.1:8081/api/echo)
