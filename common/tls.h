@@ -86,6 +86,12 @@ void	 tls_config_free(struct tls_config *);
  * system (and the pid), or parent and children would draw the same
  * "random" bytes for handshakes. NULL is fine. 0, or -1 and err. */
 int	 tls_config_forked(struct tls_config *, char *err, size_t errlen);
+/* On reload: the new server config nc resumes the sessions (cache and
+ * ticket keys) of old, the one it replaces, so clients do not all come
+ * back with full handshakes. Call before nc's first connection; each
+ * config keeps what it enabled. NULLs and client configs are ignored. */
+void	 tls_config_inherit_sessions(struct tls_config *nc,
+	    struct tls_config *old);
 
 /* A connection on fd (non-blocking, owned by the caller: tls_conn_free()
  * does not close it). Client side: servername is sent as SNI (unless it

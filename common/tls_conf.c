@@ -509,6 +509,7 @@ tls_server_new(const struct tls_server_opts *opts, char *err, size_t errlen)
 		    TLS_CACHE_TIMEOUT_DEFAULT);
 		mbedtls_ssl_conf_session_cache(&cfg->ssl, &cfg->cache,
 		    mbedtls_ssl_cache_get, mbedtls_ssl_cache_set);
+		cfg->has_cache = true;
 	}
 	if (opts->ticket_lifetime > 0) {
 		if ((ret = mbedtls_ssl_ticket_setup(&cfg->ticket,
@@ -520,6 +521,7 @@ tls_server_new(const struct tls_server_opts *opts, char *err, size_t errlen)
 		mbedtls_ssl_conf_session_tickets_cb(&cfg->ssl,
 		    mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse,
 		    &cfg->ticket);
+		cfg->has_tickets = true;
 	}
 	if (opts->require_client_cert) {
 		if (load_crt(&cfg->ca, opts->client_ca, true, err, errlen))
@@ -632,7 +634,28 @@ tls_config_forked(struct tls_config *cfg, char *err, size_t errlen)
 		tls_errstr(err, errlen, ret, "tls config: reseeding the RNG");
 		return -1;
 	}
-	return 0;
+	/* The inherited ticket keys draw their nonces from that config's. */
+	return tls_config_forked(cfg->sessions, err, errlen);
+}
+
+void
+tls_config_inherit_sessions(struct tls_config *nc, struct tls_config *old)
+{
+	struct tls_config *from;
+
+	if (nc == NULL || old == NULL || !nc->server || !old->server ||
+	    nc->frozen || nc->sessions != NULL)
+		return;
+	/* Always the first config's: a chain of reloads is not a chain. */
+	from = old->sessions != NULL ? old->sessions : old;
+	if (nc->has_cache && from->has_cache)
+		mbedtls_ssl_conf_session_cache(&nc->ssl, &from->cache,
+		    mbedtls_ssl_cache_get, mbedtls_ssl_cache_set);
+	if (nc->has_tickets && from->has_tickets)
+		mbedtls_ssl_conf_session_tickets_cb(&nc->ssl,
+		    mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse,
+		    &from->ticket);
+	nc->sessions = tls_config_ref(from);
 }
 
 void
@@ -654,5 +677,6 @@ tls_config_free(struct tls_config *cfg)
 	mbedtls_ssl_ticket_free(&cfg->ticket);
 	mbedtls_ctr_drbg_free(&cfg->drbg);
 	mbedtls_entropy_free(&cfg->entropy);
+	tls_config_free(cfg->sessions);
 	free(cfg);
 }

@@ -42,6 +42,10 @@ struct tls_config {
 	size_t			 ncerts;
 	mbedtls_ssl_cache_context cache;
 	mbedtls_ssl_ticket_context ticket;
+	bool			 has_cache, has_tickets;
+	/* A reloaded config resumes the sessions of the one it replaced:
+	 * the config whose cache and ticket keys it uses (ref), or NULL. */
+	struct tls_config	*sessions;
 };
 
 struct tls_session {

@@ -167,6 +167,7 @@ lb_reload(struct service *svc, void *confp, char *err, size_t errlen)
 	/* Open connections keep their TLS config (referenced). */
 	alog_use(&lb->alog, log_fd);
 	for (i = 0; i < nc->nfe; i++) {
+		tls_config_inherit_sessions(nc->fe[i].tls, lb->fe[i].tls);
 		tls_config_free(lb->fe[i].tls);
 		lb->fe[i].tls = tls_config_ref(nc->fe[i].tls);
 		lb->fe[i].conf = &nc->fe[i];

@@ -417,6 +417,7 @@ webd_reload(struct service *svc, void *confp, char *err, size_t errlen)
 	close(w->root_fd);
 	w->root_fd = root_fd;
 	for (i = 0; i < nc->nlisten; i++) {
+		tls_config_inherit_sessions(nc->listen[i].tls, w->ltls[i]);
 		tls_config_free(w->ltls[i]);
 		w->ltls[i] = tls_config_ref(nc->listen[i].tls);
 	}

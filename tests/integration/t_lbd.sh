@@ -179,7 +179,10 @@ expect_match "a bad reload is refused" "$(ctl reload)" "^error"
 expect_eq "and the old config serves on" "$("${CURL[@]}" "$S/")" "web-02"
 cp "$T_DIR/lbd.conf.good" "$T_DIR/lbd.conf"
 sed -i 's/^\tserver "web-01" "127.0.0.1:9441"$//' "$T_DIR/lbd.conf"
+openssl s_client -connect 127.0.0.1:8443 -servername localhost -sess_out "$T_DIR/tls.sess" </dev/null >/dev/null 2>&1
 expect_eq "a reload removing web-01" "$(ctl reload)" "ok"
+expect_match "a TLS session from before the reload is resumed after it" \
+	"$(openssl s_client -connect 127.0.0.1:8443 -servername localhost -sess_in "$T_DIR/tls.sess" </dev/null 2>/dev/null)" '^Reused, TLSv1.2'
 fails "web-01 is gone from status" bash -c "printf 'status\n' | socat - UNIX-CONNECT:$SOCK | grep -q 'web/web-01'"
 
 ctl metrics | tail -n +2 > "$T_DIR/metrics.txt"

@@ -375,6 +375,33 @@ START_TEST(resumption_other_server)
 }
 END_TEST
 
+/* A reloaded config (s2, then s3) resumes what the one it replaced
+ * handed out, ticket or cache, even after the old one is freed. */
+START_TEST(resumption_inherited)
+{
+	struct tls_server_opts opts;
+	struct tls_config *s1, *s2, *s3, *c = tt_client_cfg("ca.crt", true);
+	size_t		 i = (size_t)_i;
+
+	tls_server_opts_default(&opts);
+	opts.ticket_lifetime = resume_cases[i].ticket_lifetime;
+	opts.cache_entries = resume_cases[i].cache_entries;
+	s1 = tt_server_cfg(&opts, "server.crt", "server.key");
+	s2 = tt_server_cfg(&opts, "server.crt", "server.key");
+	tls_config_inherit_sessions(s2, s1);
+	ck_assert_msg(reconnect_resumes(c, s1, s2) == resume_cases[i].resumes,
+	    "%s", resume_cases[i].what);
+	s3 = tt_server_cfg(&opts, "server.crt", "server.key");
+	tls_config_inherit_sessions(s3, s2);
+	tls_config_free(s1);
+	tls_config_free(s2);
+	ck_assert_msg(reconnect_resumes(c, s3, s3) == resume_cases[i].resumes,
+	    "%s, after two reloads", resume_cases[i].what);
+	tls_config_free(s3);
+	tls_config_free(c);
+}
+END_TEST
+
 TCase *
 tls_data_tcase(void)
 {
@@ -388,5 +415,7 @@ tls_data_tcase(void)
 	tcase_add_loop_test(tc, resumption, 0,
 	    sizeof(resume_cases) / sizeof(resume_cases[0]));
 	tcase_add_test(tc, resumption_other_server);
+	tcase_add_loop_test(tc, resumption_inherited, 0,
+	    sizeof(resume_cases) / sizeof(resume_cases[0]));
 	return tc;
 }
