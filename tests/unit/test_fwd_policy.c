@@ -75,7 +75,7 @@ START_TEST(test_policy_good)
 	ck_assert_uint_eq(p->allows[1].rate, 10);
 	ck_assert_uint_eq(p->allows[1].rate_unit, 1);
 	ck_assert(p->allows[1].log);
-	ck_assert_int_eq(p->allows[1].line, 9);
+	ck_assert_int_eq(p->allows[1].line, 11);
 	ck_assert_int_eq(p->allows[2].from, FW_FROM_SET);
 	ck_assert_uint_eq(p->allows[3].service, 2);
 	ck_assert_str_eq(p->log_drops, "fw drop: ");
