@@ -136,7 +136,7 @@ compile_head(struct fw_ruleset *rs)
 		r->family = s->family;
 		r->set = s->name;
 	}
-	if (add_counter(rs, "icmp", &c) == -1)
+	if (add_counter(rs, "icmp_essentials", &c) == -1)
 		return -1;
 	for (i = 0; i < sizeof(icmp_types) / sizeof(icmp_types[0]); i++) {
 		if ((r = add_rule(rs, KR_MATCH, c)) == NULL)

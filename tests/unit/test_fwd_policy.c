@@ -170,7 +170,7 @@ START_TEST(test_compile)
 	ck_assert_str_eq(rs.counters[rs.rules[rs.nrules - 1].counter], "dropped");
 	ck_assert(!rs.rules[rs.nrules - 1].accept);
 	ck_assert_uint_eq(count_rules(&rs, "banned"), 2);
-	ck_assert_uint_eq(count_rules(&rs, "icmp"), 13);
+	ck_assert_uint_eq(count_rules(&rs, "icmp_essentials"), 13);
 	/* 4 port specs from any; 1 port x 3 addresses; 4 ports from @set. */
 	ck_assert_uint_eq(count_rules(&rs, "web_from_any"), 4);
 	ck_assert_uint_eq(count_rules(&rs, "ssh_from_admin"), 3);
