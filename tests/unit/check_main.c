@@ -24,6 +24,7 @@ static Suite *(*const suites[])(void) = {
 	suite_lbd_balance,
 	suite_lbd_state,
 	proxyproto_suite,
+	fwd_policy_suite,
 };
 
 const char *

@@ -22,6 +22,7 @@ Suite	*webd_fcgi_suite(void);
 Suite	*suite_lbd_balance(void);
 Suite	*suite_lbd_state(void);
 Suite	*proxyproto_suite(void);
+Suite	*fwd_policy_suite(void);
 
 /* Directory of test fixtures (tests/data), from STACKD_TESTDATA. */
 const char *testdata_dir(void);

@@ -1,0 +1,200 @@
+/* fwd — the nftables firewall manager: private header.
+ *
+ * Three stages, each in its own file:
+ *	fwd_policy.c	configuration tree -> struct fw_policy (pure)
+ *	fwd_compile.c	fw_policy -> struct fw_ruleset, and nft text (pure)
+ *	fwd_batch.c	fw_ruleset -> one nfnetlink batch (libnftnl, no I/O)
+ *	fwd_nl.c	netlink socket: send, generation id, counters, sets
+ *	fwd.c		the daemon (service callbacks, ctl commands)
+ */
+#ifndef STACKD_FWD_H
+#define STACKD_FWD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "net.h"
+#include "service.h"
+
+#define FWD_TABLE		"stackd"	/* table inet stackd */
+#define FWD_CHAIN		"input"
+#define FWD_NAME_MAX		32		/* group, service, set names */
+#define FWD_MAX_GROUPS		1024
+#define FWD_MAX_SERVICES	1024
+#define FWD_MAX_SETS		64
+#define FWD_MAX_ALLOWS		10000
+#define FWD_MAX_ITEMS		4096		/* addresses or ports per block */
+#define FWD_MAX_KRULES		100000		/* kernel rules after expansion */
+#define FWD_BAN4		"ban_v4"	/* built-in sets fwctl ban fills */
+#define FWD_BAN6		"ban_v6"
+#define FWD_RATE_TIMEOUT_MS	60000		/* per-source rate state kept */
+
+struct fw_group {
+	char		*name;
+	struct net_cidr	*cidrs;
+	size_t		 n;
+};
+
+struct fw_port {
+	uint8_t		 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t	 lo, hi;	/* lo == hi: one port */
+};
+
+struct fw_service {
+	char		*name;
+	struct fw_port	*ports;
+	size_t		 n;
+};
+
+struct fw_set {
+	char		*name;
+	int		 family;	/* AF_INET or AF_INET6 */
+	bool		 timeout;	/* elements may carry a timeout */
+	uint64_t	 timeout_ms;	/* default element timeout, 0: none */
+};
+
+enum fw_from { FW_FROM_ANY, FW_FROM_GROUP, FW_FROM_SET };
+
+struct fw_allow {
+	size_t		 service;	/* index in services */
+	enum fw_from	 from;
+	size_t		 src;		/* group or set index */
+	uint32_t	 rate;		/* packets per rate_unit per source */
+	uint32_t	 rate_unit;	/* seconds; 0: no limit */
+	bool		 log;
+	char		*file;
+	int		 line;
+};
+
+struct fw_policy {
+	struct service_conf svc;
+	char		*log_drops;	/* prefix, NULL: drops not logged */
+	struct fw_group	*groups;
+	size_t		 ngroups;
+	struct fw_service *services;
+	size_t		 nservices;
+	struct fw_set	*sets;
+	size_t		 nsets;
+	struct fw_allow	*allows;
+	size_t		 nallows;
+};
+
+/* conf_load of the service: NULL with errors in ctx. */
+void		*fw_policy_load(const struct conf_stmt *root, struct conf_ctx *);
+void		 fw_policy_free(void *);
+ssize_t		 fw_policy_set_index(const struct fw_policy *, const char *);
+
+/* One rule of the input chain, as both the text and the batch print it. */
+enum fw_krule_kind {
+	KR_CT_ESTABLISHED,	/* ct state established,related */
+	KR_CT_INVALID,		/* ct state invalid */
+	KR_LOOPBACK,		/* iif lo */
+	KR_MATCH,		/* the fields below */
+};
+
+struct fw_krule {
+	enum fw_krule_kind kind;
+	size_t		 counter;	/* index in fw_ruleset.counters */
+	int		 family;	/* 0, AF_INET or AF_INET6 */
+	bool		 has_cidr;
+	struct net_cidr	 cidr;
+	const char	*set;		/* ip saddr @set, or NULL */
+	uint8_t		 l4proto;	/* 0: any */
+	bool		 has_port;
+	uint16_t	 port_lo, port_hi;
+	int		 icmp_type;	/* -1: none */
+	const char	*rate_set;	/* per-source meter set, or NULL */
+	uint32_t	 rate, rate_unit;
+	const char	*log_prefix;	/* NULL: no log */
+	bool		 accept;	/* else drop */
+	const char	*file;		/* policy line it came from */
+	int		 line;
+};
+
+/* A named set the table holds (user sets, ban sets, rate meters). */
+struct fw_kset {
+	char		*name;
+	int		 family;
+	bool		 timeout;
+	uint64_t	 timeout_ms;
+	bool		 dynamic;	/* a meter filled by the rules */
+	const char	*file;
+	int		 line;
+};
+
+struct fw_ruleset {
+	char		**counters;	/* named counter objects, rule names */
+	size_t		 ncounters;
+	struct fw_kset	*sets;
+	size_t		 nsets;
+	struct fw_krule	*rules;
+	size_t		 nrules;
+};
+
+/* Expand the policy; -1 with err (too many rules, out of memory). */
+int		 fw_compile(const struct fw_policy *, struct fw_ruleset *,
+		    char *err, size_t errlen);
+void		 fw_ruleset_free(struct fw_ruleset *);
+/* The table in nft syntax, as `nft -f` takes it. -1 when out is full. */
+int		 fw_ruleset_nft(const struct fw_ruleset *, struct buf *out);
+
+/* A set element the apply restores (a ban still running). */
+struct fw_elem {
+	int		 family;
+	uint8_t		 addr[16];
+	uint64_t	 timeout_ms;	/* 0: none */
+};
+
+/* What each message of a batch is about, by sequence number. */
+struct fw_seqinfo {
+	uint32_t	 seq;
+	const char	*what;		/* "rule", "set", "counter", "table" */
+	const char	*name;		/* set or counter name, or NULL */
+	const char	*file;
+	int		 line;
+};
+
+struct fw_batch {
+	struct buf	 buf;		/* the whole batch, begin to end */
+	struct fw_seqinfo *info;
+	size_t		 ninfo;
+	uint32_t	 last_seq;	/* the one message asked to ack */
+};
+
+/* Build the replace-the-table batch; genid 0 skips the generation check.
+ * elems go into the ban sets. -1 with err. */
+int		 fw_batch_build(const struct fw_ruleset *, uint32_t seq0,
+		    uint32_t genid, const struct fw_elem *elems, size_t nelems,
+		    struct fw_batch *, char *err, size_t errlen);
+/* One set element added or deleted, in a batch of its own. */
+int		 fw_batch_elem(const char *set, const struct fw_elem *, bool add,
+		    uint32_t seq0, struct fw_batch *, char *err, size_t errlen);
+void		 fw_batch_free(struct fw_batch *);
+const struct fw_seqinfo *fw_batch_find(const struct fw_batch *, uint32_t seq);
+
+/* Netlink (fwd_nl.c). */
+struct fw_nl;
+struct fw_nl	*fw_nl_open(char *err, size_t errlen);
+void		 fw_nl_close(struct fw_nl *);
+uint32_t	 fw_nl_seq(struct fw_nl *, uint32_t n);
+int		 fw_nl_genid(struct fw_nl *, uint32_t *genid, char *err,
+		    size_t errlen);
+/* Send a batch; -1 with err naming the policy line of the first error. */
+int		 fw_nl_send(struct fw_nl *, const struct fw_batch *, char *err,
+		    size_t errlen);
+typedef void	 (*fw_counter_cb)(const char *name, uint64_t pkts,
+		    uint64_t bytes, void *arg);
+int		 fw_nl_counters(struct fw_nl *, fw_counter_cb, void *arg,
+		    char *err, size_t errlen);
+typedef void	 (*fw_elem_cb)(const char *set, const struct fw_elem *,
+		    uint64_t expires_ms, void *arg);
+int		 fw_nl_elems(struct fw_nl *, const char *set, fw_elem_cb,
+		    void *arg, char *err, size_t errlen);
+/* Does table inet stackd exist? 1 yes, 0 no, -1 error. */
+int		 fw_nl_table_exists(struct fw_nl *, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,234 @@
+/* Unit tests for fwd/fwd_policy and fwd/fwd_compile: good policies parse
+ * into the expected groups, services, sets and allow lines; each kind of
+ * bad policy is refused with its file:line; the compiled rule list and its
+ * nft text hold the defaults and one rule per port and source. */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "fwd.h"
+#include "suites.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static struct fw_policy *
+load(const char *text, char *errors, size_t errlen)
+{
+	struct conf_doc	*doc;
+	struct conf_ctx	 ctx;
+	struct fw_policy *p = NULL;
+	char		 err[512];
+
+	errors[0] = '\0';
+	if (conf_parse_string("fw.conf", text, strlen(text), &doc, err,
+	    sizeof(err)) == -1) {
+		snprintf(errors, errlen, "%s", err);
+		return NULL;
+	}
+	conf_ctx_init(&ctx, 0, NULL);
+	p = fw_policy_load(conf_doc_root(doc), &ctx);
+	snprintf(errors, errlen, "%s", conf_errors(&ctx));
+	conf_ctx_free(&ctx);
+	conf_doc_free(doc);
+	return p;
+}
+
+static const char good[] =
+	"control \"/tmp/fwd.sock\"\n"
+	"group admin { address 10.0.0.0/8 2001:db8::/32\n address 192.0.2.7 }\n"
+	"group lb { address 10.1.0.1 }\n"
+	"service ssh { tcp 22 }\n"
+	"service web { tcp 80 443 8000-8080\n udp 443 }\n"
+	"set blocked ipv4 timeout 1h\n"
+	"set friends6 ipv6\n"
+	"allow web\n"
+	"allow ssh from admin rate 10/second per-source log\n"
+	"allow web from @blocked\n"
+	"allow dns from lb\n"		/* service defined after use */
+	"service dns { udp 53 }\n"
+	"log-drops \"fw drop: \"\n";
+
+START_TEST(test_policy_good)
+{
+	struct fw_policy *p;
+	char		 errors[1024];
+
+	p = load(good, errors, sizeof(errors));
+	ck_assert_msg(p != NULL, "errors: %s", errors);
+	ck_assert_uint_eq(p->ngroups, 2);
+	ck_assert_uint_eq(p->groups[0].n, 3);
+	ck_assert_int_eq(p->groups[0].cidrs[1].family, AF_INET6);
+	ck_assert_uint_eq(p->groups[0].cidrs[2].prefix, 32);
+	ck_assert_uint_eq(p->nservices, 3);
+	ck_assert_uint_eq(p->services[1].n, 4);
+	ck_assert_uint_eq(p->services[1].ports[2].lo, 8000);
+	ck_assert_uint_eq(p->services[1].ports[2].hi, 8080);
+	ck_assert_uint_eq(p->services[1].ports[3].proto, IPPROTO_UDP);
+	ck_assert_uint_eq(p->nsets, 2);
+	ck_assert(p->sets[0].timeout);
+	ck_assert_uint_eq(p->sets[0].timeout_ms, 3600000);
+	ck_assert_int_eq(p->sets[1].family, AF_INET6);
+	ck_assert_uint_eq(p->nallows, 4);
+	ck_assert_int_eq(p->allows[0].from, FW_FROM_ANY);
+	ck_assert_int_eq(p->allows[1].from, FW_FROM_GROUP);
+	ck_assert_uint_eq(p->allows[1].rate, 10);
+	ck_assert_uint_eq(p->allows[1].rate_unit, 1);
+	ck_assert(p->allows[1].log);
+	ck_assert_int_eq(p->allows[1].line, 11);
+	ck_assert_int_eq(p->allows[2].from, FW_FROM_SET);
+	ck_assert_uint_eq(p->allows[3].service, 2);
+	ck_assert_str_eq(p->log_drops, "fw drop: ");
+	ck_assert_str_eq(p->svc.control, "/tmp/fwd.sock");
+	fw_policy_free(p);
+}
+END_TEST
+
+static const struct bad_case {
+	const char	*text;
+	const char	*error;		/* substring of the errors */
+} bad[] = {
+	{ "group g { address 10.0.0.1/8 }\n", "fw.conf:1: address:" },
+	{ "group g { address banana }\n", "fw.conf:1: address:" },
+	{ "group g { }\n", "fw.conf:1: group g: expected at least one address" },
+	{ "group any { address 10.0.0.1 }\n", "\"any\" is built in" },
+	{ "group g { address ::1 }\ngroup g { address ::2 }\n",
+	  "fw.conf:2: group g: defined twice" },
+	{ "group bad.name { address ::1 }\n", "group: expected a name" },
+	{ "service s { tcp 0 }\n", "fw.conf:1: tcp: expected a port" },
+	{ "service s { tcp 70000 }\n", "expected a port 1-65535" },
+	{ "service s { udp 90-80 }\n", "udp: expected a port" },
+	{ "service s { sctp 9 }\n", "fw.conf:1:" },
+	{ "set s ipv5\n", "fw.conf:1:" },
+	{ "set ban_v4 ipv4\n", "reserved" },
+	{ "set s ipv4 forever\n", "expected \"timeout\"" },
+	{ "service s { tcp 1 }\nallow s from nowhere\n",
+	  "fw.conf:2: allow: no group named \"nowhere\"" },
+	{ "allow nothing\n", "fw.conf:1: allow: no service named \"nothing\"" },
+	{ "service s { tcp 1 }\nallow s from @nope\n", "no set named \"nope\"" },
+	{ "service s { tcp 1 }\nallow s from\n", "after \"from\"" },
+	{ "service s { tcp 1 }\nallow s rate 10 per-source\n", "expected \"rate" },
+	{ "service s { tcp 1 }\nallow s rate 10/fortnight per-source\n",
+	  "expected \"rate" },
+	{ "service s { tcp 1 }\nallow s log twice\n", "unexpected \"twice\"" },
+	{ "firewall on\n", "fw.conf:1:" },
+	{ "log-drops a\nlog-drops b\n", "fw.conf:2:" },
+};
+
+START_TEST(test_policy_bad)
+{
+	const struct bad_case *c = &bad[_i];
+	struct fw_policy *p;
+	char		 errors[1024];
+
+	p = load(c->text, errors, sizeof(errors));
+	ck_assert_msg(p == NULL, "accepted: %s", c->text);
+	ck_assert_msg(strstr(errors, c->error) != NULL,
+	    "case %d: want \"%s\" in \"%s\"", _i, c->error, errors);
+}
+END_TEST
+
+START_TEST(test_policy_all_errors)
+{
+	char	 errors[1024];
+
+	ck_assert_ptr_null(load("group g { address x }\nallow a\nallow b\n",
+	    errors, sizeof(errors)));
+	ck_assert_ptr_nonnull(strstr(errors, "fw.conf:1:"));
+	ck_assert_ptr_nonnull(strstr(errors, "fw.conf:2:"));
+	ck_assert_ptr_nonnull(strstr(errors, "fw.conf:3:"));
+}
+END_TEST
+
+static size_t
+count_rules(const struct fw_ruleset *rs, const char *counter)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < rs->nrules; i++)
+		if (strcmp(rs->counters[rs->rules[i].counter], counter) == 0)
+			n++;
+	return n;
+}
+
+START_TEST(test_compile)
+{
+	struct fw_policy *p;
+	struct fw_ruleset rs;
+	struct buf	 out;
+	char		 errors[1024], err[256];
+	const char	*t;
+
+	p = load(good, errors, sizeof(errors));
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(fw_compile(p, &rs, err, sizeof(err)), 0);
+	/* Defaults first, in order; the drop counter last. */
+	ck_assert_int_eq(rs.rules[0].kind, KR_CT_ESTABLISHED);
+	ck_assert_int_eq(rs.rules[1].kind, KR_CT_INVALID);
+	ck_assert(!rs.rules[1].accept);
+	ck_assert_int_eq(rs.rules[2].kind, KR_LOOPBACK);
+	ck_assert_str_eq(rs.counters[rs.rules[rs.nrules - 1].counter], "dropped");
+	ck_assert(!rs.rules[rs.nrules - 1].accept);
+	ck_assert_uint_eq(count_rules(&rs, "banned"), 2);
+	ck_assert_uint_eq(count_rules(&rs, "icmp_essentials"), 13);
+	/* 4 port specs from any; 1 port x 3 addresses; 4 ports from @set. */
+	ck_assert_uint_eq(count_rules(&rs, "web_from_any"), 4);
+	ck_assert_uint_eq(count_rules(&rs, "ssh_from_admin"), 3);
+	ck_assert_uint_eq(count_rules(&rs, "web_from_set_blocked"), 4);
+	ck_assert_uint_eq(count_rules(&rs, "dns_from_lb"), 1);
+
+	buf_init(&out, 0);
+	ck_assert_int_eq(fw_ruleset_nft(&rs, &out), 0);
+	t = buf_cstr(&out);
+	ck_assert_ptr_nonnull(strstr(t, "table inet stackd {\n"));
+	ck_assert_ptr_nonnull(strstr(t, "policy drop;"));
+	ck_assert_ptr_nonnull(strstr(t, "tcp dport 8000-8080 counter name "
+	    "\"web_from_any\" accept"));
+	ck_assert_ptr_nonnull(strstr(t, "ip6 saddr 2001:db8::/32 tcp dport 22 "
+	    "add @rl_"));
+	ck_assert_ptr_nonnull(strstr(t, "limit rate 10/second } counter name "
+	    "\"ssh_from_admin\" log prefix \"fw drop: \" accept"));
+	ck_assert_ptr_nonnull(strstr(t, "ip saddr @blocked udp dport 443 "));
+	ck_assert_ptr_nonnull(strstr(t, "icmpv6 type nd-neighbor-solicit "));
+	ck_assert_ptr_nonnull(strstr(t, "counter name \"dropped\" log prefix "
+	    "\"fw drop: \" drop"));
+	ck_assert_ptr_nonnull(strstr(t, "set blocked {\n\t\ttype ipv4_addr\n"
+	    "\t\tflags timeout\n"));
+	buf_free(&out);
+	fw_ruleset_free(&rs);
+	fw_policy_free(p);
+}
+END_TEST
+
+/* The same rule twice gets distinct counters (the line is appended). */
+START_TEST(test_compile_duplicate_names)
+{
+	struct fw_policy *p;
+	struct fw_ruleset rs;
+	char		 errors[1024], err[256];
+
+	p = load("service s-1 { tcp 1 }\nallow s-1\nallow s-1\n", errors,
+	    sizeof(errors));
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(fw_compile(p, &rs, err, sizeof(err)), 0);
+	ck_assert_uint_eq(count_rules(&rs, "s_1_from_any"), 1);
+	ck_assert_uint_eq(count_rules(&rs, "s_1_from_any_3"), 1);
+	fw_ruleset_free(&rs);
+	fw_policy_free(p);
+}
+END_TEST
+
+Suite *
+fwd_policy_suite(void)
+{
+	Suite	*s = suite_create("fwd_policy");
+	TCase	*tc = tcase_create("policy");
+
+	tcase_add_test(tc, test_policy_good);
+	tcase_add_loop_test(tc, test_policy_bad, 0, NELEM(bad));
+	tcase_add_test(tc, test_policy_all_errors);
+	tcase_add_test(tc, test_compile);
+	tcase_add_test(tc, test_compile_duplicate_names);
+	suite_add_tcase(s, tc);
+	return s;
+}
