@@ -66,9 +66,9 @@
 #   the dbrouter user over TCP to prove the grant list in db_users suffices.
 # - read_only does not stop users with READ_ONLY ADMIN (root, the dbrouter
 #   user) nor the replication SQL thread: only app users are fenced. And a
-#   SET GLOBAL read_only=1 on a server still taking writes waits for running
-#   transactions/locks to drain (it takes the global read lock): fence with
-#   a timeout, or kill the app connections first.
+#   SET GLOBAL read_only=1 on a server still taking writes waits for table
+#   locks and pending commits (it takes the global read lock): fence with a
+#   timeout (lock_wait_timeout), or kill the app connections first.
 # - SET GLOBAL read_only is not persistent: a replica restarted (or an old
 #   primary coming back) is writable unless my.cnf says otherwise; db_start
 #   ARGS (--read-only=1) or db_read_only (role.cnf) keep it.
@@ -83,7 +83,8 @@
 #   SET GLOBAL gtid_slave_pos=@@gtid_binlog_pos first (what the drill does),
 #   or use MASTER_USE_GTID=current_pos for that one CHANGE MASTER.
 # - MASTER_GTID_WAIT compares against gtid_slave_pos, so it only works on a
-#   server that received the GTIDs by replication (not on their origin).
+#   server that received the GTIDs by replication: on their origin it times
+#   out (-1) even though gtid_current_pos has them.
 # - Errant transactions: any write made locally on a replica (even an admin
 #   CREATE USER as root, who ignores read_only) gets the replica's server_id
 #   and a sequence number in domain 0; with gtid_strict_mode the next
@@ -107,6 +108,12 @@
 #   the IO thread reconnects: enabling rpl_semi_sync_slave_enabled needs
 #   STOP SLAVE IO_THREAD; START SLAVE IO_THREAD. Rpl_semi_sync_master_clients
 #   counts connected semi-sync replicas: poll it, it lags the START.
+#   A primary with rpl_semi_sync_master_enabled=ON and no semi-sync replica
+#   connected yet makes its first commit wait the whole
+#   rpl_semi_sync_master_timeout (measured: 3.0 s for 3000 ms) before it
+#   falls back to async (Rpl_semi_sync_master_status OFF, no_tx +1): enable
+#   it (db_semisync) once the replicas are connected, or keep DB_SEMISYNC=1
+#   for tests that want exactly that.
 # - Counters: the global Com_* counters count what the replication SQL
 #   thread applies too, even ROW events (10.11: a replicated INSERT bumps
 #   Com_insert on every replica), and every monitor query (SELECT @@read_only,
