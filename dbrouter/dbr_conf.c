@@ -180,6 +180,7 @@ dbr_conf_free(void *arg)
 		free(conf->servers[i].host);
 		free(conf->servers[i].socket);
 	}
+	service_conf_clear(&conf->svc);
 	free(conf->monitor_user);
 	if (conf->monitor_password != NULL)
 		explicit_bzero(conf->monitor_password,
