@@ -605,7 +605,7 @@ service_main(const struct service_ops *ops, int argc, char **argv, void *arg)
 	log_debug("open files limit %llu", daemon_raise_nofile());
 	svc.started = time(NULL);
 	if (start(&svc, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
+		log_warnx("not started: %s", err);
 		teardown(&svc);
 		return 1;
 	}

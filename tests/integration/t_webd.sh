@@ -57,7 +57,7 @@ sed 's|^root .*|root "/nonexistent/www"|' "$T_DIR/webd.conf" > "$T_DIR/noroot.co
 out=$("$WEBD" -d -f "$T_DIR/noroot.conf" 2>&1); rc=$?
 expect_eq "a missing root stops start-up with status 1" "$rc" 1
 expect_eq "and says only why" "$(printf '%s\n' "$out" | grep -v 'user root\|running with' )" \
-	"webd: warning: root /nonexistent/www: No such file or directory"
+	"webd: warning: not started: root /nonexistent/www: No such file or directory"
 
 start_daemon webd "$WEBD" -f "$T_DIR/webd.conf" || exit 1
 
