@@ -13,8 +13,9 @@
 # API (host is always 127.0.0.1; root has no password and uses the socket):
 #   db_init NAME PORT        fresh datadir + my.cnf (server_id 1, 2, ... in
 #                            call order; DB_SEMISYNC=1 turns semi-sync on)
-#   (db_init, db_start, db_stop, db_kill track processes in shell variables
-#   and children: call them directly, not inside ok/fails, which fork)
+#   (db_init, db_start, db_stop, db_kill, db_rebuild, db_writer_start/stop
+#   track processes in shell variables and children: call them directly,
+#   not inside ok/fails, which run their command in a $(...) subshell)
 #   db_start NAME [ARGS..]   start mariadbd (ARGS: extra options, e.g.
 #                            --read-only=1) and wait until it answers a ping
 #   db_stop NAME             clean shutdown (SIGTERM), reaped
@@ -42,6 +43,14 @@
 #   db_counter NAME VAR      a SHOW GLOBAL STATUS value (Com_select, ...)
 #   db_user_counter NAME USER COL  information_schema.USER_STATISTICS column
 #                            (SELECT_COMMANDS, UPDATE_COMMANDS, ...) for USER
+#   db_relay_applied NAME    the SQL thread has applied all the IO thread read
+#   db_rebuild NAME [ARGS..] stop, replace the datadir by a fresh one, start
+#   db_writer_start TAG PORT one row per INSERT (ids 1, 2, ...) into
+#                            app.w_TAG as app, in the background; ids whose
+#                            INSERT was acknowledged go to db_writer_acked
+#   db_writer_stop TAG       finish the current INSERT and stop
+#   db_writer_acked TAG      file of acknowledged ids (one a line)
+#   db_writer_missing NAME TAG  acknowledged ids absent on NAME (none: empty)
 #   db_sysbench_prepare PORT [ARGS..]   sysbench oltp tables in sbtest as app
 #   db_sysbench_run HOST PORT TEST THREADS SECS [ARGS..]   run sysbench; prints
 #                            "qps=.. tps=.. p95_ms=.. errors=.. reconnects=.."
@@ -135,6 +144,13 @@ DB_SEMISYNC_TIMEOUT=${DB_SEMISYNC_TIMEOUT:-5000}
 DB_SB_TABLES=${DB_SB_TABLES:-2}
 DB_SB_SIZE=${DB_SB_SIZE:-1000}
 mkdir -p "$DB_ROOT"
+# run.sh's timeout sends SIGTERM: record a failure and exit through lib.sh's
+# EXIT trap (t_finish), so the servers are killed and $T_DIR removed
+_db_on_signal() {
+	fail "$T_NAME killed by a signal (timeout?)"
+	exit 143
+}
+trap _db_on_signal TERM INT
 
 # The directory of server NAME.
 db_dir() { echo "$DB_ROOT/$1"; }
@@ -371,6 +387,75 @@ db_semisync() {
 	if [ -n "$(db_slave_field "$1" Slave_IO_Running)" ]; then
 		db_sql "$1" "STOP SLAVE IO_THREAD; START SLAVE IO_THREAD"
 	fi
+}
+
+# True when replica NAME's SQL thread has applied all its IO thread read.
+db_relay_applied() {
+	local st
+	st=$(mariadb --no-defaults -S "$(db_sock "$1")" -uroot -E -e "SHOW SLAVE STATUS") ||
+		return 1
+	[ "$(printf '%s\n' "$st" | sed -n 's/^ *Master_Log_File: //p')" = \
+	  "$(printf '%s\n' "$st" | sed -n 's/^ *Relay_Master_Log_File: //p')" ] &&
+	[ "$(printf '%s\n' "$st" | sed -n 's/^ *Read_Master_Log_Pos: //p')" = \
+	  "$(printf '%s\n' "$st" | sed -n 's/^ *Exec_Master_Log_Pos: //p')" ]
+}
+
+# Replace NAME's datadir by a fresh one and start it (ARGS as db_start).
+db_rebuild() {
+	local name=$1 dir
+	shift
+	dir=$(db_dir "$name")
+	db_stop "$name"
+	rm -rf "$dir/data"
+	cp -a "$DB_ROOT/.template" "$dir/data" && db_start "$name" "$@"
+}
+
+# Background loop: INSERT ids 1, 2, ... into app.w_TAG on PORT, log the acked.
+_db_writer() {
+	local tag=$1 port=$2 i=0 w=$T_DIR/writer-$1
+	while [ ! -e "$w.stop" ]; do
+		i=$((i + 1))
+		if mariadb --no-defaults -h 127.0.0.1 -P "$port" -u app -papppass \
+		    --connect-timeout=2 -e "INSERT INTO app.w_$tag VALUES ($i)" \
+		    >/dev/null 2>&1; then
+			echo "$i" >> "$w.acked"
+		else
+			echo "$i" >> "$w.failed"
+		fi
+	done
+}
+
+# Start writer TAG against 127.0.0.1:PORT (creates app.w_TAG).
+db_writer_start() {
+	local tag=$1 port=$2 w=$T_DIR/writer-$1
+	db_query "$port" app apppass "CREATE TABLE IF NOT EXISTS app.w_$tag (id INT PRIMARY KEY)" ||
+		return 1
+	rm -f "$w.stop"
+	: > "$w.acked"
+	: > "$w.failed"
+	# no inherited stdout: a caller's $(...) would wait for the loop's end
+	_db_writer "$tag" "$port" </dev/null >/dev/null 2>&1 &
+	echo "$!" > "$w.pid"
+	T_DAEMONS="writer-$tag $T_DAEMONS"
+}
+
+# Stop writer TAG after its current INSERT and reap it.
+db_writer_stop() {
+	local w=$T_DIR/writer-$1 pid
+	pid=$(cat "$w.pid" 2>/dev/null) || return 0
+	touch "$w.stop"
+	wait "$pid" 2>/dev/null
+	[ $? -eq 127 ] && wait_for 30 _db_gone "$pid"
+	rm -f "$w.pid"
+}
+
+# File listing writer TAG's acknowledged ids.
+db_writer_acked() { echo "$T_DIR/writer-$1.acked"; }
+
+# Ids writer TAG got acknowledged that server NAME does not have.
+db_writer_missing() {
+	db_sql "$1" "SELECT id FROM app.w_$2" | sort > "$T_DIR/writer-$2.on-$1"
+	sort "$(db_writer_acked "$2")" | comm -23 - "$T_DIR/writer-$2.on-$1"
 }
 
 # @@gtid_current_pos of NAME.

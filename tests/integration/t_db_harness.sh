@@ -119,16 +119,26 @@ ok "db2 stops replicating" db_sql db2 "STOP SLAVE"
 ok "last write before the crash" app "$P1" "INSERT INTO app.t (v) VALUES ('before')"
 g=$(db_gtid db1)
 ok "db3 has it" db_wait_gtid db3 "$g"
+# under semi-sync (only db3 connected) a writer runs while the primary dies
+ok_wait "primary has 1 semi-sync replica left" 10 status_is db1 Rpl_semi_sync_master_clients 1
+if db_writer_start w "$P1"; then pass "writer starts on the primary"; else fail "writer starts on the primary"; fi
+writer_acked() { [ "$(wc -l < "$(db_writer_acked w)")" -ge "$1" ]; }
+ok_wait "writer has 20 acknowledged rows" 20 writer_acked 20
+expect_eq "semi-sync still on" "$(db_counter db1 Rpl_semi_sync_master_status)" ON
+if db_kill db1; then pass "primary killed (SIGKILL) under writes"; else fail "primary killed (SIGKILL) under writes"; fi
 tf=$(now_ms)
-if db_kill db1; then pass "primary killed (SIGKILL)"; else fail "primary killed (SIGKILL)"; fi
 fails "primary is gone" app "$P1" "SELECT 1"
+db_writer_stop w
+echo "# writer: $(wc -l < "$(db_writer_acked w)") inserts acknowledged before the crash"
+ok_wait "db3 applied all it received" 10 db_relay_applied db3
+expect_eq "every acknowledged insert is on db3" "$(db_writer_missing db3 w | tr '\n' ' ')" ""
 # the most advanced replica becomes the primary
 g2=$(router "$P2" "SELECT @@gtid_current_pos")
 g3=$(router "$P3" "SELECT @@gtid_current_pos")
 if [ "$(gtid_seq "$g3")" -gt "$(gtid_seq "$g2")" ]; then
-	new=db3 other=db2
+	new=db3 other=db2 gnew=$g3
 else
-	new=db2 other=db3
+	new=db2 other=db3 gnew=$g2
 fi
 pn=$(db_port "$new")
 po=$(db_port "$other")
@@ -155,8 +165,18 @@ ok_wait "$new semi-sync has $other as client" 10 status_is "$new" Rpl_semi_sync_
 db_start db1 --read-only=1 || exit 1
 expect_eq "old primary restarts read-only" "$(db_val db1 'SELECT @@read_only')" 1
 db_keep_read_only db1 1
-ok "old primary has no errant transactions" test \
-	"$(gtid_seq "$(db_val db1 'SELECT @@gtid_binlog_pos')")" -le "$(gtid_seq "$g")"
+# anything the old primary logged beyond what $new had is errant: semi-sync
+# (AFTER_SYNC) promises it was never acknowledged; such a server is rebuilt
+gold=$(db_val db1 'SELECT @@gtid_binlog_pos')
+if [ "$(gtid_seq "$gold")" -le "$(gtid_seq "$gnew")" ]; then
+	pass "old primary ($gold) has no errant transactions ($new was at $gnew)"
+else
+	echo "# old primary at $gold, $new was at $gnew: errant, rebuilding it"
+	errant=$(db_sql db1 "SELECT id FROM app.w_w" | sort | comm -13 "$T_DIR/writer-w.on-$new" - |
+		sort - "$(db_writer_acked w)" | uniq -d | tr '\n' ' ')
+	expect_eq "old primary's errant rows were never acknowledged" "$errant" ""
+	db_rebuild db1 --read-only=1 || exit 1
+fi
 fails "app cannot write on the fenced old primary" app "$P1" "INSERT INTO app.t (v) VALUES ('fenced')"
 ok "old primary repointed to $new" router "$P1" \
 	"SET GLOBAL gtid_slave_pos=@@gtid_binlog_pos; $(db_change_master_sql "$pn"); START SLAVE"
@@ -167,6 +187,7 @@ ok "old primary reaches $g" db_wait_gtid db1 "$g"
 ok "$other reaches $g" db_wait_gtid "$other" "$g"
 expect_eq "rows on the old primary" "$(app "$P1" "SELECT GROUP_CONCAT(v ORDER BY id) FROM app.t")" \
 	"one,two,semi,before,after,rejoined"
+expect_eq "old primary has every acknowledged insert" "$(db_writer_missing db1 w | tr '\n' ' ')" ""
 expect_eq "no replication errors on db1" "$(db_slave_field db1 Last_SQL_Errno)$(db_slave_field db1 Last_IO_Errno)" 00
 
 db_stop_all
