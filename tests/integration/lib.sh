@@ -151,3 +151,11 @@ t_finish() {
 	[ -n "${STACKD_KEEP:-}" ] || rm -rf "$T_DIR"
 }
 trap t_finish EXIT
+# run.sh's timeout sends SIGTERM: record a failure and leave through the
+# EXIT trap, so daemons are killed and $T_DIR removed (a bare SIGTERM would
+# skip it and the file would count as passed).
+t_on_signal() {
+	fail "$T_NAME killed by a signal (timeout?)"
+	exit 143
+}
+trap t_on_signal TERM INT

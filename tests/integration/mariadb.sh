@@ -144,13 +144,8 @@ DB_SEMISYNC_TIMEOUT=${DB_SEMISYNC_TIMEOUT:-5000}
 DB_SB_TABLES=${DB_SB_TABLES:-2}
 DB_SB_SIZE=${DB_SB_SIZE:-1000}
 mkdir -p "$DB_ROOT"
-# run.sh's timeout sends SIGTERM: record a failure and exit through lib.sh's
-# EXIT trap (t_finish), so the servers are killed and $T_DIR removed
-_db_on_signal() {
-	fail "$T_NAME killed by a signal (timeout?)"
-	exit 143
-}
-trap _db_on_signal TERM INT
+# (A SIGTERM from run.sh's timeout is lib.sh's: it fails the test and kills
+# the servers through t_finish.)
 
 # The directory of server NAME.
 db_dir() { echo "$DB_ROOT/$1"; }
