@@ -14,15 +14,6 @@
 #define FWD_VERSION	"0.1"
 #define FWD_BANS_MAX	100000
 
-struct fwd {
-	struct fw_nl	*nl;
-	struct fw_ruleset rs;		/* what the kernel holds */
-	uint64_t	*last_pkts;	/* per rs counter, as last read */
-	uint64_t	*last_bytes;
-	struct metric	*m_pkts, *m_bytes;
-	uint64_t	 applies, failures;
-};
-
 /* fwd -n -v prints the ruleset it would apply. */
 static bool print_nft;
 
@@ -133,9 +124,18 @@ read_bans(struct fwd *fw, struct bans *b, char *err, size_t errlen)
 	return 0;
 }
 
+void
+fwd_note_genid(struct fwd *fw)
+{
+	char	 err[256];
+
+	if (fw_nl_genid(fw->nl, &fw->own_genid, err, sizeof(err)) == -1)
+		log_warnx("%s", err);
+}
+
 /* Compile, read the generation, send one batch. On failure nothing in the
  * kernel changed and fw->rs is the ruleset still applied. */
-static int
+int
 fwd_apply(struct fwd *fw, const struct fw_policy *p, char *err, size_t errlen)
 {
 	struct fw_ruleset rs;
@@ -173,6 +173,7 @@ out:
 		fw->last_pkts = lp;
 		fw->last_bytes = lb;
 		fw->applies++;
+		fwd_note_genid(fw);
 		log_info("applied table inet %s: %zu rules, %zu sets",
 		    FWD_TABLE, rs.nrules, rs.nsets);
 	} else {
@@ -191,7 +192,9 @@ fwd_start(struct service *svc, void *conf, char *err, size_t errlen)
 	struct fwd	*fw = service_arg(svc);
 	struct metrics	*m = service_metrics(svc);
 
-	if ((fw->nl = fw_nl_open(err, errlen)) == NULL)
+	fw->svc = svc;
+	if ((fw->nl = fw_nl_open(err, errlen)) == NULL ||
+	    fwd_drift_start(fw, err, errlen) == -1)
 		return -1;
 	fw->m_pkts = metrics_counter(m, "rule_packets_total",
 	    "Packets that matched each rule of the policy.", labels);
@@ -214,6 +217,7 @@ fwd_cleanup(struct service *svc)
 {
 	struct fwd	*fw = service_arg(svc);
 
+	fwd_drift_stop(fw);
 	fw_nl_close(fw->nl);
 	fw->nl = NULL;
 	fw_ruleset_free(&fw->rs);
@@ -234,6 +238,7 @@ fwd_status(struct service *svc, struct ctl_conn *c)
 	    fw->rs.ncounters, fw->rs.nsets);
 	ctl_printf(c, "applies %llu\napply failures %llu\n",
 	    (unsigned long long)fw->applies, (unsigned long long)fw->failures);
+	fwd_drift_status(fw, c);
 }
 
 /* ctl commands */
@@ -309,6 +314,7 @@ ban_change(struct ctl_conn *c, int argc, char **argv, void *arg, bool add)
 		else
 			ctl_reply_error(c, "%s %s: %s", argv[0], argv[1], err);
 	} else {
+		fwd_note_genid(fw);
 		log_info("%s %s%s%s", add ? "banned" : "unbanned", argv[1],
 		    argc == 4 ? " for " : "", argc == 4 ? argv[3] : "");
 		ctl_reply_ok(c);

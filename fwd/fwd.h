@@ -5,6 +5,8 @@
  *	fwd_compile.c	fw_policy -> struct fw_ruleset, and nft text (pure)
  *	fwd_batch.c	fw_ruleset -> one nfnetlink batch (libnftnl, no I/O)
  *	fwd_nl.c	netlink socket: send, generation id, counters, sets
+ *	fwd_monitor.c	nftables events: drift of our table, overruns
+ *	fwd_drift.c	drift repair: re-apply when others change our table
  *	fwd.c		the daemon (service callbacks, ctl commands)
  */
 #ifndef STACKD_FWD_H
@@ -17,6 +19,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "ev.h"
 #include "net.h"
 #include "service.h"
 
@@ -196,5 +199,46 @@ int		 fw_nl_elems(struct fw_nl *, const char *set, fw_elem_cb,
 		    void *arg, char *err, size_t errlen);
 /* Does table inet stackd exist? 1 yes, 0 no, -1 error. */
 int		 fw_nl_table_exists(struct fw_nl *, char *err, size_t errlen);
+/* The socket's netlink portid: the kernel stamps events with it. */
+uint32_t	 fw_nl_portid(const struct fw_nl *);
+
+/* Monitor (fwd_monitor.c): events on table inet stackd not caused by the
+ * socket of portid own are drift; events on other tables are OTHER (fwd
+ * leaves them alone); OVERRUN when the kernel dropped events. */
+enum fw_mon_event { FW_MON_DRIFT, FW_MON_OTHER, FW_MON_OVERRUN };
+typedef void	 (*fw_mon_cb)(enum fw_mon_event, const char *what,
+		    uint32_t portid, void *arg);
+struct ev_loop;
+struct fw_mon;
+struct fw_mon	*fw_mon_open(struct ev_loop *, uint32_t own, fw_mon_cb,
+		    void *arg, char *err, size_t errlen);
+void		 fw_mon_close(struct fw_mon *);
+
+/* The daemon's runtime state (fwd.c, fwd_drift.c). */
+struct fwd {
+	struct service	*svc;
+	struct fw_nl	*nl;
+	struct fw_mon	*mon;
+	struct fw_ruleset rs;		/* what the kernel holds */
+	uint64_t	*last_pkts;	/* per rs counter, as last read */
+	uint64_t	*last_bytes;
+	struct metric	*m_pkts, *m_bytes;
+	uint64_t	 applies, failures;
+	uint32_t	 own_genid;	/* generation after fwd's last commit */
+	struct ev_timer	 resync;	/* drift seen: re-apply soon */
+	bool		 drifted;	/* foreign change seen: re-apply */
+	bool		 overrun;	/* events lost: compare generations */
+	uint64_t	 drift_events, drift_repairs, drift_failures;
+	uint64_t	 other_events, overruns;
+};
+
+/* Apply policy p (fwd.c). On failure the kernel and fw->rs are unchanged. */
+int		 fwd_apply(struct fwd *, const struct fw_policy *, char *err,
+		    size_t errlen);
+/* Remember the generation fwd's own commit produced. */
+void		 fwd_note_genid(struct fwd *);
+int		 fwd_drift_start(struct fwd *, char *err, size_t errlen);
+void		 fwd_drift_stop(struct fwd *);
+void		 fwd_drift_status(struct fwd *, struct ctl_conn *);
 
 #endif

@@ -65,6 +65,12 @@ fw_nl_close(struct fw_nl *nl)
 	free(nl);
 }
 
+uint32_t
+fw_nl_portid(const struct fw_nl *nl)
+{
+	return nl->portid;
+}
+
 /* Reserve n consecutive sequence numbers; returns the first. */
 uint32_t
 fw_nl_seq(struct fw_nl *nl, uint32_t n)
