@@ -7,6 +7,8 @@
  *	fwd_nl.c	netlink socket: send, generation id, counters, sets
  *	fwd_monitor.c	nftables events: drift of our table, overruns
  *	fwd_drift.c	drift repair: re-apply when others change our table
+ *	fwd_state.c	the ban list and its state file format (pure)
+ *	fwd_bans.c	ban, unban, list; the state file read and written
  *	fwd.c		the daemon (service callbacks, ctl commands)
  */
 #ifndef STACKD_FWD_H
@@ -35,6 +37,8 @@
 #define FWD_BAN4		"ban_v4"	/* built-in sets fwctl ban fills */
 #define FWD_BAN6		"ban_v6"
 #define FWD_RATE_TIMEOUT_MS	60000		/* per-source rate state kept */
+#define FWD_BANS_MAX		100000		/* bans fwd keeps */
+#define FWD_STATE_FILE_MAX	(8 * 1024 * 1024)
 
 struct fw_group {
 	char		*name;
@@ -84,6 +88,7 @@ struct fw_policy {
 	size_t		 nsets;
 	struct fw_allow	*allows;
 	size_t		 nallows;
+	char		*state_file;	/* bans kept here, or NULL */
 };
 
 /* conf_load of the service: NULL with errors in ctx. */
@@ -151,6 +156,31 @@ struct fw_elem {
 	uint8_t		 addr[16];
 	uint64_t	 timeout_ms;	/* 0: none */
 };
+
+/* A ban fwd keeps (fwd_state.c): until_ms is wall-clock, 0 never. */
+struct fw_ban {
+	struct fw_elem	 e;		/* e.timeout_ms unused */
+	uint64_t	 until_ms;
+};
+
+struct fw_bans {
+	struct fw_ban	*v;
+	size_t		 n;
+};
+
+int		 fw_parse_addr(const char *, struct fw_elem *);
+ssize_t		 fw_bans_find(const struct fw_bans *, const struct fw_elem *);
+/* Add, or replace the ban of the same address; -1 when full. */
+int		 fw_bans_put(struct fw_bans *, const struct fw_ban *);
+bool		 fw_bans_del(struct fw_bans *, const struct fw_elem *);
+void		 fw_bans_prune(struct fw_bans *, uint64_t now_ms);
+void		 fw_bans_free(struct fw_bans *);
+/* State file text into out (bans expired by now_ms dropped); returns the
+ * number of bad lines, each reported to bad (may be NULL). */
+typedef void	 (*fw_state_bad_cb)(unsigned line, const char *why, void *arg);
+unsigned	 fw_state_parse(const char *text, size_t len, uint64_t now_ms,
+		    struct fw_bans *out, fw_state_bad_cb bad, void *arg);
+int		 fw_state_format(const struct fw_bans *, struct buf *out);
 
 /* What each message of a batch is about, by sequence number. */
 struct fw_seqinfo {
@@ -230,6 +260,7 @@ struct fwd {
 	bool		 overrun;	/* events lost: compare generations */
 	uint64_t	 drift_events, drift_repairs, drift_failures;
 	uint64_t	 other_events, overruns;
+	struct fw_bans	 bans;		/* what fwctl ban asked for */
 };
 
 /* Apply policy p (fwd.c). On failure the kernel and fw->rs are unchanged. */
@@ -240,5 +271,15 @@ void		 fwd_note_genid(struct fwd *);
 int		 fwd_drift_start(struct fwd *, char *err, size_t errlen);
 void		 fwd_drift_stop(struct fwd *);
 void		 fwd_drift_status(struct fwd *, struct ctl_conn *);
+
+/* fwd_bans.c: load the state file at start; the elements an apply puts in
+ * the ban sets (the kernel's, plus fwd's own a deleted table lost; caller
+ * frees *out); the ctl commands. */
+void		 fwd_bans_load(struct fwd *, const struct fw_policy *);
+int		 fwd_bans_elems(struct fwd *, struct fw_elem **out, size_t *n,
+		    char *err, size_t errlen);
+void		 fwd_cmd_ban(struct ctl_conn *, int, char **, void *);
+void		 fwd_cmd_unban(struct ctl_conn *, int, char **, void *);
+void		 fwd_cmd_list(struct ctl_conn *, int, char **, void *);
 
 #endif

@@ -5,6 +5,7 @@
  *	set NAME ipv4|ipv6 [timeout [DURATION]]
  *	allow SERVICE [from GROUP|@SET|any] [rate N/second|minute per-source] [log]
  *	log-drops PREFIX
+ *	state-file PATH
  *
  * allow lines may name groups, services and sets defined further down:
  * they are resolved once the whole file has been read. Pure: no I/O. */
@@ -292,6 +293,8 @@ static const struct conf_directive policy_directives[] = {
 	{ "allow", 1, 7, CONF_BLOCK_NONE, 0, set_allow, 0, 0, 0 },
 	{ "log-drops", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_string,
 	    offsetof(struct fw_policy, log_drops), 0, 0 },
+	{ "state-file", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_string,
+	    offsetof(struct fw_policy, state_file), 0, 0 },
 	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
 };
 
@@ -410,6 +413,7 @@ fw_policy_free(void *arg)
 	free(p->sets);
 	free(p->allows);
 	free(p->log_drops);
+	free(p->state_file);
 	free(p);
 }
 

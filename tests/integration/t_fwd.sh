@@ -43,7 +43,8 @@ ok "clients reach the host before any firewall" conn out 203.0.113.1 22
 
 # The role policy as shipped, with the test's control socket.
 role() {
-	{ echo "control \"$SOCK\""; cat "$STACKD_SRC/etc/fwd/$1.conf"; } > "$CONF"
+	{ echo "control \"$SOCK\""; echo "state-file \"$T_DIR/fwd.bans\"";
+	  cat "$STACKD_SRC/etc/fwd/$1.conf"; } > "$CONF"
 }
 
 # ---- check mode ----
@@ -118,6 +119,20 @@ ok "unbanned address gets through" conn web 198.51.100.17 3306
 fails "unban of an address not banned fails" fwctl unban 198.51.100.21
 fails "ban refuses a bad address" fwctl ban 300.1.2.3
 fails "ban refuses a bad duration" fwctl ban 198.51.100.21 for ever
+
+# ---- bans survive a restart: the state file ----
+ok "ban for 1h" fwctl ban 198.51.100.21 for 1h
+expect_match "the state file holds it" "$(cat "$T_DIR/fwd.bans")" \
+	'^ban 198\.51\.100\.21 until [0-9]{13}$'
+stop_daemon fwd
+nft delete table inet stackd	# as after a reboot: the kernel forgot it
+start_daemon fwd "$FWD" -f "$CONF"
+fails "after a restart the ban still blocks" conn web 198.51.100.17 3306
+ok_wait "list shows it with a reduced timeout" 3 sh -c '"$1" -s "$2" list |
+	grep -Eqx "198\.51\.100\.21 expires (3[0-5][0-9][0-9]|[12]?[0-9]{1,3})s"' - "$BIN/fwctl" "$SOCK"
+ok "unban after the restart" fwctl unban 198.51.100.21
+expect_eq "the state file forgets it" "$(grep -c '^ban' "$T_DIR/fwd.bans")" 0
+ok "unbanned address gets through again" conn web 198.51.100.17 3306
 
 stop_daemon fwd
 expect_match "the table stays after fwd stops" "$(nft list tables)" 'inet stackd'

@@ -52,4 +52,9 @@ expect_eq "nor counted as drift events" "$(stat_of 'drift events')" "$e"
 expect_match "the other table is untouched" "$(nft list table ip other)" 'chain keep'
 ok "the ban survived" sh -c '"$1" -s "$2" list | grep -qx 192.0.2.7' - "$BIN/fwctl" "$SOCK"
 
+# ---- bans come back with a deleted table ----
+nft delete table inet stackd
+ok_wait "the table is back after a second delete" 2 nft list table inet stackd
+ok_wait "with the ban in it" 2 sh -c '"$1" -s "$2" list | grep -qx 192.0.2.7' - "$BIN/fwctl" "$SOCK"
+
 stop_daemon fwd

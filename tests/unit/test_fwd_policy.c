@@ -1,7 +1,8 @@
 /* Unit tests for fwd/fwd_policy and fwd/fwd_compile: good policies parse
  * into the expected groups, services, sets and allow lines; each kind of
  * bad policy is refused with its file:line; the compiled rule list and its
- * nft text hold the defaults and one rule per port and source. */
+ * nft text hold the defaults and one rule per port and source; the ban
+ * state file (fwd/fwd_state) parses, drops expired bans and round-trips. */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -218,6 +219,61 @@ START_TEST(test_compile_duplicate_names)
 }
 END_TEST
 
+static void
+count_bad(unsigned line, const char *why, void *arg)
+{
+	((unsigned *)arg)[line < 16 ? line : 0]++;
+}
+
+/* The ban state file: good lines kept, expired ones dropped, bad ones
+ * reported by line; format then parse gives the same list back. */
+START_TEST(test_state_file)
+{
+	static const char text[] =
+	    "# fwd bans\n"
+	    "ban 192.0.2.7\n"
+	    "ban 2001:db8::1 until 5000\n"
+	    "ban 192.0.2.8 until 500\n"		/* expired at 1000 */
+	    "ban 300.1.1.1\n"			/* 5: bad address */
+	    "ban 192.0.2.9 until soon\n"		/* 6: bad time */
+	    "unban 192.0.2.10\n"			/* 7: bad word */
+	    "  \n"
+	    "ban 192.0.2.7 until 9000";		/* replaces line 2, no LF */
+	struct fw_bans	 l = { NULL, 0 }, again = { NULL, 0 };
+	struct fw_elem	 e;
+	struct buf	 b;
+	unsigned	 badl[16] = { 0 };
+	ssize_t		 i;
+
+	ck_assert_uint_eq(fw_state_parse(text, strlen(text), 1000, &l,
+	    count_bad, badl), 3);
+	ck_assert_uint_eq(badl[5] + badl[6] + badl[7], 3);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_int_eq(fw_parse_addr("192.0.2.7", &e), 0);
+	ck_assert_int_ge(i = fw_bans_find(&l, &e), 0);
+	ck_assert_uint_eq(l.v[i].until_ms, 9000);
+	ck_assert_int_eq(fw_parse_addr("192.0.2.8", &e), 0);
+	ck_assert_int_eq(fw_bans_find(&l, &e), -1);
+
+	buf_init(&b, 4096);
+	ck_assert_int_eq(fw_state_format(&l, &b), 0);
+	ck_assert_uint_eq(fw_state_parse(buf_head(&b), buf_used(&b), 1000,
+	    &again, NULL, NULL), 0);
+	ck_assert_uint_eq(again.n, 2);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&b), "ban 2001:db8::1 until 5000\n"));
+	buf_free(&b);
+
+	fw_bans_prune(&l, 6000);		/* 2001:db8::1 expires */
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_int_eq(fw_bans_del(&l, &e), false);
+	ck_assert_int_eq(fw_parse_addr("192.0.2.7", &e), 0);
+	ck_assert_int_eq(fw_bans_del(&l, &e), true);
+	ck_assert_uint_eq(l.n, 0);
+	fw_bans_free(&l);
+	fw_bans_free(&again);
+}
+END_TEST
+
 Suite *
 fwd_policy_suite(void)
 {
@@ -229,6 +285,7 @@ fwd_policy_suite(void)
 	tcase_add_test(tc, test_policy_all_errors);
 	tcase_add_test(tc, test_compile);
 	tcase_add_test(tc, test_compile_duplicate_names);
+	tcase_add_test(tc, test_state_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
