@@ -94,7 +94,7 @@ fwd_note_genid(struct fwd *fw)
 /* Compile, read the generation, send one batch. On failure nothing in the
  * kernel changed and fw->rs is the ruleset still applied. */
 int
-fwd_apply(struct fwd *fw, const struct fw_policy *p, char *err, size_t errlen)
+fwd_apply(struct fwd *fw, struct fw_policy *p, char *err, size_t errlen)
 {
 	struct fw_ruleset rs;
 	struct fw_batch	 b;
@@ -106,6 +106,10 @@ fwd_apply(struct fwd *fw, const struct fw_policy *p, char *err, size_t errlen)
 
 	if (fw_compile(p, &rs, err, errlen) == -1)
 		return -1;
+	if (fw->guard && fwd_guard_check(fw, &rs, err, errlen) == -1) {
+		fw_ruleset_free(&rs);
+		return -1;
+	}
 	lp = calloc(rs.ncounters, sizeof(*lp));
 	lb = calloc(rs.ncounters, sizeof(*lb));
 	if (lp == NULL || lb == NULL) {
@@ -131,6 +135,12 @@ out:
 		fw->rs = rs;
 		fw->last_pkts = lp;
 		fw->last_bytes = lb;
+		fw_policy_ref(p);
+		if (fw->keep_prev)
+			fw->prev = fw->policy;
+		else
+			fw_policy_free(fw->policy);
+		fw->policy = p;
 		fw->applies++;
 		fwd_note_genid(fw);
 		log_info("applied table inet %s: %zu rules, %zu sets",
@@ -152,6 +162,7 @@ fwd_start(struct service *svc, void *conf, char *err, size_t errlen)
 	struct metrics	*m = service_metrics(svc);
 
 	fw->svc = svc;
+	fwd_confirm_init(fw);
 	if ((fw->nl = fw_nl_open(err, errlen)) == NULL ||
 	    fwd_drift_start(fw, err, errlen) == -1)
 		return -1;
@@ -169,7 +180,14 @@ fwd_start(struct service *svc, void *conf, char *err, size_t errlen)
 static int
 fwd_reload(struct service *svc, void *conf, char *err, size_t errlen)
 {
-	return fwd_apply(service_arg(svc), conf, err, errlen);
+	struct fwd	*fw = service_arg(svc);
+
+	if (fwd_confirm_pending(fw)) {
+		snprintf(err, errlen, "an apply awaits \"fwctl confirm\": "
+		    "confirm it or let it roll back first");
+		return -1;
+	}
+	return fwd_apply(fw, conf, err, errlen);
 }
 
 static void
@@ -178,6 +196,10 @@ fwd_cleanup(struct service *svc)
 	struct fwd	*fw = service_arg(svc);
 
 	fwd_drift_stop(fw);
+	fwd_confirm_stop(fw);
+	fw_policy_free(fw->policy);
+	fw_policy_free(fw->prev);
+	fw->policy = fw->prev = NULL;
 	fw_nl_close(fw->nl);
 	fw->nl = NULL;
 	fw_ruleset_free(&fw->rs);
@@ -200,6 +222,7 @@ fwd_status(struct service *svc, struct ctl_conn *c)
 	ctl_printf(c, "applies %llu\napply failures %llu\n",
 	    (unsigned long long)fw->applies, (unsigned long long)fw->failures);
 	fwd_drift_status(fw, c);
+	fwd_confirm_status(fw, c);
 }
 
 /* ctl commands */
@@ -238,6 +261,9 @@ static const struct ctl_command fwd_commands[] = {
 	{ "ban", 1, 3, "ban ADDR [for DURATION]", fwd_cmd_ban },
 	{ "unban", 1, 1, "unban ADDR", fwd_cmd_unban },
 	{ "list", 0, 0, "list", fwd_cmd_list },
+	{ "apply", 0, 3, "apply [--confirm-within DURATION] [--force]",
+	    fwd_cmd_apply },
+	{ "confirm", 0, 0, "confirm", fwd_cmd_confirm },
 	{ NULL, 0, 0, NULL, NULL }
 };
 

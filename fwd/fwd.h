@@ -9,6 +9,8 @@
  *	fwd_drift.c	drift repair: re-apply when others change our table
  *	fwd_state.c	the ban list and its state file format (pure)
  *	fwd_bans.c	ban, unban, list; the state file read and written
+ *	fwd_guard.c	would a ruleset lock out a current SSH session?
+ *	fwd_confirm.c	apply with a confirm timer, confirm, rollback
  *	fwd.c		the daemon (service callbacks, ctl commands)
  */
 #ifndef STACKD_FWD_H
@@ -89,11 +91,14 @@ struct fw_policy {
 	struct fw_allow	*allows;
 	size_t		 nallows;
 	char		*state_file;	/* bans kept here, or NULL */
+	unsigned	 refs;		/* the service's, fwd's running one */
 };
 
 /* conf_load of the service: NULL with errors in ctx. */
 void		*fw_policy_load(const struct conf_stmt *root, struct conf_ctx *);
+/* Drops one reference; the last frees. */
 void		 fw_policy_free(void *);
+struct fw_policy *fw_policy_ref(struct fw_policy *);
 ssize_t		 fw_policy_set_index(const struct fw_policy *, const char *);
 
 /* One rule of the input chain, as both the text and the batch print it. */
@@ -149,6 +154,19 @@ int		 fw_compile(const struct fw_policy *, struct fw_ruleset *,
 void		 fw_ruleset_free(struct fw_ruleset *);
 /* The table in nft syntax, as `nft -f` takes it. -1 when out is full. */
 int		 fw_ruleset_nft(const struct fw_ruleset *, struct buf *out);
+
+/* fwd_guard.c: does rs accept a new TCP connection from addr to port?
+ * in_set says whether addr is in a named set. */
+typedef bool	 (*fw_in_set_cb)(const char *set, int family,
+		    const uint8_t *addr, void *arg);
+bool		 fw_ruleset_admits(const struct fw_ruleset *, int family,
+		    const uint8_t *addr, uint16_t port, fw_in_set_cb, void *arg);
+/* The remote address of each established TCP connection to local port
+ * (text of /proc/net/tcp or tcp6; fw_ssh_peers reads both). */
+typedef void	 (*fw_peer_cb)(int family, const uint8_t *addr, void *arg);
+void		 fw_proc_tcp_parse(const char *text, int family,
+		    uint16_t local_port, fw_peer_cb, void *arg);
+int		 fw_ssh_peers(uint16_t port, fw_peer_cb, void *arg);
 
 /* A set element the apply restores (a ban still running). */
 struct fw_elem {
@@ -249,6 +267,13 @@ struct fwd {
 	struct service	*svc;
 	struct fw_nl	*nl;
 	struct fw_mon	*mon;
+	struct fw_policy *policy;	/* in force (a reference) */
+	struct fw_policy *prev;		/* to restore unless confirmed */
+	bool		 keep_prev;	/* next apply keeps the old in prev */
+	bool		 guard;		/* next apply checks SSH sessions */
+	struct ev_timer	 confirm;	/* rollback when it fires */
+	uint64_t	 confirm_at;	/* ev_now of the deadline */
+	uint64_t	 rollbacks;
 	struct fw_ruleset rs;		/* what the kernel holds */
 	uint64_t	*last_pkts;	/* per rs counter, as last read */
 	uint64_t	*last_bytes;
@@ -263,8 +288,9 @@ struct fwd {
 	struct fw_bans	 bans;		/* what fwctl ban asked for */
 };
 
-/* Apply policy p (fwd.c). On failure the kernel and fw->rs are unchanged. */
-int		 fwd_apply(struct fwd *, const struct fw_policy *, char *err,
+/* Apply policy p (fwd.c), which becomes fw->policy. On failure the
+ * kernel, fw->rs and fw->policy are unchanged. */
+int		 fwd_apply(struct fwd *, struct fw_policy *, char *err,
 		    size_t errlen);
 /* Remember the generation fwd's own commit produced. */
 void		 fwd_note_genid(struct fwd *);
@@ -281,5 +307,15 @@ int		 fwd_bans_elems(struct fwd *, struct fw_elem **out, size_t *n,
 void		 fwd_cmd_ban(struct ctl_conn *, int, char **, void *);
 void		 fwd_cmd_unban(struct ctl_conn *, int, char **, void *);
 void		 fwd_cmd_list(struct ctl_conn *, int, char **, void *);
+
+/* fwd_confirm.c: apply --confirm-within, confirm, the SSH guard. */
+void		 fwd_confirm_init(struct fwd *);
+void		 fwd_confirm_stop(struct fwd *);
+bool		 fwd_confirm_pending(const struct fwd *);
+int		 fwd_guard_check(struct fwd *, const struct fw_ruleset *,
+		    char *err, size_t errlen);
+void		 fwd_confirm_status(struct fwd *, struct ctl_conn *);
+void		 fwd_cmd_apply(struct ctl_conn *, int, char **, void *);
+void		 fwd_cmd_confirm(struct ctl_conn *, int, char **, void *);
 
 #endif

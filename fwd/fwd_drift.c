@@ -32,7 +32,7 @@ resync(struct ev_loop *loop, void *arg)
 		    "moved (%u, fwd's last %u): full resync", gen, fw->own_genid);
 	}
 	fw->overrun = fw->drifted = false;
-	if (fwd_apply(fw, service_conf(fw->svc), err, sizeof(err)) == -1) {
+	if (fwd_apply(fw, fw->policy, err, sizeof(err)) == -1) {
 		fw->drift_failures++;
 		log_warnx("drift repair failed, retrying: %s", err);
 		fw->drifted = true;

@@ -82,6 +82,13 @@ service_index(const struct fw_policy *p, const char *name)
 	return -1;
 }
 
+struct fw_policy *
+fw_policy_ref(struct fw_policy *p)
+{
+	p->refs++;
+	return p;
+}
+
 ssize_t
 fw_policy_set_index(const struct fw_policy *p, const char *name)
 {
@@ -393,7 +400,7 @@ fw_policy_free(void *arg)
 	struct fw_policy *p = arg;
 	size_t		 i;
 
-	if (p == NULL)
+	if (p == NULL || --p->refs > 0)
 		return;
 	service_conf_clear(&p->svc);
 	for (i = 0; i < p->ngroups; i++) {
@@ -430,6 +437,7 @@ fw_policy_load(const struct conf_stmt *root, struct conf_ctx *ctx)
 		conf_error(ctx, NULL, "out of memory");
 		return NULL;
 	}
+	p->refs = 1;
 	ctx->user = &ld;
 	conf_apply(ctx, root, policy_directives, p);
 	ctx->user = saved;
