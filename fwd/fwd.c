@@ -264,6 +264,7 @@ static const struct ctl_command fwd_commands[] = {
 	{ "apply", 0, 3, "apply [--confirm-within DURATION] [--force]",
 	    fwd_cmd_apply },
 	{ "confirm", 0, 0, "confirm", fwd_cmd_confirm },
+	{ "diff", 0, 0, "diff", fwd_cmd_diff },
 	{ NULL, 0, 0, NULL, NULL }
 };
 

@@ -11,6 +11,7 @@
  *	fwd_bans.c	ban, unban, list; the state file read and written
  *	fwd_guard.c	would a ruleset lock out a current SSH session?
  *	fwd_confirm.c	apply with a confirm timer, confirm, rollback
+ *	fwd_diff.c	fwctl diff: the live table against the policy
  *	fwd.c		the daemon (service callbacks, ctl commands)
  */
 #ifndef STACKD_FWD_H
@@ -225,6 +226,10 @@ int		 fw_batch_build(const struct fw_ruleset *, uint32_t seq0,
 int		 fw_batch_elem(const char *set, const struct fw_elem *, bool add,
 		    uint32_t seq0, struct fw_batch *, char *err, size_t errlen);
 void		 fw_batch_free(struct fw_batch *);
+/* One rule as the batch sends it (fwd_diff compares with the kernel's). */
+struct nftnl_rule;
+struct nftnl_rule *fw_rule_build(const struct fw_ruleset *,
+		    const struct fw_krule *);
 const struct fw_seqinfo *fw_batch_find(const struct fw_batch *, uint32_t seq);
 
 /* Netlink (fwd_nl.c). */
@@ -247,6 +252,13 @@ int		 fw_nl_elems(struct fw_nl *, const char *set, fw_elem_cb,
 		    void *arg, char *err, size_t errlen);
 /* Does table inet stackd exist? 1 yes, 0 no, -1 error. */
 int		 fw_nl_table_exists(struct fw_nl *, char *err, size_t errlen);
+/* The live rules of chain input (rule set) and sets of the table (set
+ * set), each once to cb; the objects are freed after the call. */
+struct nftnl_set;
+typedef void	 (*fw_obj_cb)(struct nftnl_rule *, struct nftnl_set *,
+		    void *arg);
+int		 fw_nl_dump(struct fw_nl *, fw_obj_cb, void *arg, char *err,
+		    size_t errlen);
 /* The socket's netlink portid: the kernel stamps events with it. */
 uint32_t	 fw_nl_portid(const struct fw_nl *);
 
@@ -317,5 +329,6 @@ int		 fwd_guard_check(struct fwd *, const struct fw_ruleset *,
 void		 fwd_confirm_status(struct fwd *, struct ctl_conn *);
 void		 fwd_cmd_apply(struct ctl_conn *, int, char **, void *);
 void		 fwd_cmd_confirm(struct ctl_conn *, int, char **, void *);
+void		 fwd_cmd_diff(struct ctl_conn *, int, char **, void *);
 
 #endif

@@ -57,4 +57,17 @@ nft delete table inet stackd
 ok_wait "the table is back after a second delete" 2 nft list table inet stackd
 ok_wait "with the ban in it" 2 sh -c '"$1" -s "$2" list | grep -qx 192.0.2.7' - "$BIN/fwctl" "$SOCK"
 
+# ---- fwctl diff: the live table against the policy file ----
+expect_eq "diff: none after an apply" "$(fwctl diff)" "no differences"
+printf 'service web { tcp 80 }\nallow web\n' >> "$T_DIR/fwd.conf"
+d=$(fwctl diff)
+expect_match "diff shows the rule an edit of the file adds" "$d" \
+	'^\+ rule web_from_any: .*dport|^\+ rule web_from_any: .*0x00005000'
+expect_match "and counts the differences" "$d" '^1 difference$'
+ok "reload" fwctl reload
+expect_eq "diff: none after the reload" "$(fwctl diff)" "no differences"
+echo 'allow nothing' >> "$T_DIR/fwd.conf"
+out=$(fwctl diff 2>&1)
+expect_match "diff reports a bad policy file with its line" "$out" 'fwd.conf:[0-9]+: allow'
+
 stop_daemon fwd
