@@ -141,7 +141,8 @@ fwd_bans_elems(struct fwd *fw, struct fw_elem **out, size_t *n, char *err,
 		l.n = 0;
 	}
 	/* fwd's own that the kernel lost (table deleted, restart). */
-	qsort(l.e, l.n, sizeof(*l.e), elem_cmp);
+	if (l.n > 1)
+		qsort(l.e, l.n, sizeof(*l.e), elem_cmp);
 	nk = l.n;
 	fw_bans_prune(&fw->bans, now);
 	for (i = 0; i < fw->bans.n; i++) {

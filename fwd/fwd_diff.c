@@ -148,8 +148,10 @@ print_diff(struct ctl_conn *c, struct lines *live, struct lines *want)
 	size_t	 i = 0, j = 0, n = 0;
 	int	 d;
 
-	qsort(live->v, live->n, sizeof(char *), str_cmp);
-	qsort(want->v, want->n, sizeof(char *), str_cmp);
+	if (live->n > 1)
+		qsort(live->v, live->n, sizeof(char *), str_cmp);
+	if (want->n > 1)
+		qsort(want->v, want->n, sizeof(char *), str_cmp);
 	while (i < live->n || j < want->n) {
 		d = i == live->n ? 1 : j == want->n ? -1 :
 		    strcmp(live->v[i], want->v[j]);

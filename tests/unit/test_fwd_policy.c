@@ -288,7 +288,7 @@ peer(int family, const uint8_t *addr, void *arg)
 
 	if (p->n < 4) {
 		p->family[p->n] = family;
-		memcpy(p->addr[p->n++], addr, 16);
+		memcpy(p->addr[p->n++], addr, family == AF_INET ? 4 : 16);
 	}
 }
 
