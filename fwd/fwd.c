@@ -223,6 +223,7 @@ fwd_status(struct service *svc, struct ctl_conn *c)
 	    (unsigned long long)fw->applies, (unsigned long long)fw->failures);
 	fwd_drift_status(fw, c);
 	fwd_confirm_status(fw, c);
+	fwd_bans_status(fw, c);
 }
 
 /* ctl commands */

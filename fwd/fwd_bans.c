@@ -167,6 +167,7 @@ ban_change(struct ctl_conn *c, int argc, char **argv, struct fwd *fw,
 	struct fw_batch	 b;
 	struct fw_ban	 ban;
 	char		 err[512];
+	uint64_t	 t0;
 	bool		 sent;
 
 	if (fw_parse_addr(argv[1], &ban.e) == -1) {
@@ -184,9 +185,11 @@ ban_change(struct ctl_conn *c, int argc, char **argv, struct fwd *fw,
 	ban.until_ms = ban.e.timeout_ms == 0 ? 0 : wall_ms() +
 	    ban.e.timeout_ms;
 	memset(&b, 0, sizeof(b));
+	t0 = ev_clock_us();
 	sent = fw_batch_elem(ban.e.family == AF_INET ? FWD_BAN4 : FWD_BAN6,
 	    &ban.e, add, fw_nl_seq(fw->nl, 3), &b, err, sizeof(err)) == 0 &&
 	    fw_nl_send(fw->nl, &b, err, sizeof(err)) == 0;
+	fw->ban_us_last = ev_clock_us() - t0;
 	fw_batch_free(&b);
 	if (!sent) {
 		if (add || strstr(err, "No such file") == NULL) {
@@ -215,6 +218,13 @@ ban_change(struct ctl_conn *c, int argc, char **argv, struct fwd *fw,
 		return;
 	}
 	ctl_reply_ok(c);
+}
+
+void
+fwd_bans_status(struct fwd *fw, struct ctl_conn *c)
+{
+	ctl_printf(c, "bans kept %zu\nlast ban/unban kernel time %llu us\n",
+	    fw->bans.n, (unsigned long long)fw->ban_us_last);
 }
 
 void

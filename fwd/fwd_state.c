@@ -34,22 +34,66 @@ fw_bans_find(const struct fw_bans *l, const struct fw_elem *e)
 	return -1;
 }
 
-int
-fw_bans_put(struct fw_bans *l, const struct fw_ban *b)
+static int
+append(struct fw_bans *l, const struct fw_ban *b)
 {
 	struct fw_ban	*v;
-	ssize_t		 i = fw_bans_find(l, &b->e);
 
-	if (i != -1) {
-		l->v[i] = *b;
-		return 0;
-	}
 	if (l->n >= FWD_BANS_MAX ||
 	    (v = reallocarray(l->v, l->n + 1, sizeof(*v))) == NULL)
 		return -1;
 	l->v = v;
 	v[l->n++] = *b;
 	return 0;
+}
+
+int
+fw_bans_put(struct fw_bans *l, const struct fw_ban *b)
+{
+	ssize_t		 i = fw_bans_find(l, &b->e);
+
+	if (i != -1) {
+		l->v[i] = *b;
+		return 0;
+	}
+	return append(l, b);
+}
+
+/* By address, then by line (numbered in e.timeout_ms, which the list
+ * does not otherwise use): the last of equal addresses wins. */
+static int
+ban_cmp(const void *a, const void *b)
+{
+	const struct fw_ban *x = a, *y = b;
+	int	 d;
+
+	if (x->e.family != y->e.family)
+		return x->e.family < y->e.family ? -1 : 1;
+	if ((d = memcmp(x->e.addr, y->e.addr, sizeof(x->e.addr))) != 0)
+		return d;
+	return x->e.timeout_ms < y->e.timeout_ms ? -1 :
+	    x->e.timeout_ms > y->e.timeout_ms;
+}
+
+/* A file of n lines is read in n log n, not n^2 (100,000 bans). */
+static void
+dedupe(struct fw_bans *l)
+{
+	size_t	 i, k = 0;
+
+	if (l->n < 2)
+		return;
+	/* qsort is not stable: number the entries first. */
+	for (i = 0; i < l->n; i++)
+		l->v[i].e.timeout_ms = i;
+	qsort(l->v, l->n, sizeof(*l->v), ban_cmp);
+	for (i = 0; i < l->n; i++) {
+		if (i + 1 < l->n && same_addr(&l->v[i].e, &l->v[i + 1].e))
+			continue;	/* a later line for the address follows */
+		l->v[k] = l->v[i];
+		l->v[k++].e.timeout_ms = 0;
+	}
+	l->n = k;
 }
 
 bool
@@ -150,7 +194,7 @@ fw_state_parse(const char *text, size_t len, uint64_t now_ms,
 			if (parse_line(s, &b, &why) == 0) {
 				if (b.until_ms != 0 && b.until_ms <= now_ms)
 					continue;	/* expired while down */
-				if (fw_bans_put(out, &b) == 0)
+				if (append(out, &b) == 0)
 					continue;
 				why = "too many bans";
 			}
@@ -160,6 +204,7 @@ fw_state_parse(const char *text, size_t len, uint64_t now_ms,
 		if (bad != NULL)
 			bad(lineno, why, arg);
 	}
+	dedupe(out);
 	return nbad;
 }
 
