@@ -102,6 +102,7 @@ fwd_apply(struct fwd *fw, struct fw_policy *p, char *err, size_t errlen)
 	size_t		 nbans = 0;
 	uint64_t	*lp, *lb;
 	uint32_t	 genid;
+	size_t		 bytes = 0;
 	int		 rc = -1;
 
 	if (fw_compile(p, &rs, err, errlen) == -1)
@@ -123,6 +124,7 @@ fwd_apply(struct fwd *fw, struct fw_policy *p, char *err, size_t errlen)
 	    fw_batch_build(&rs, fw_nl_seq(fw->nl, 0), genid, bans, nbans,
 	    &b, err, errlen) == 0) {
 		fw_nl_seq(fw->nl, (uint32_t)b.ninfo + 2);
+		bytes = buf_used(&b.buf);
 		rc = fw_nl_send(fw->nl, &b, err, errlen);
 		fw_batch_free(&b);
 	}
@@ -143,8 +145,9 @@ out:
 		fw->policy = p;
 		fw->applies++;
 		fwd_note_genid(fw);
-		log_info("applied table inet %s: %zu rules, %zu sets",
-		    FWD_TABLE, rs.nrules, rs.nsets);
+		log_info("applied table inet %s: %zu rules, %zu sets, %zu "
+		    "elements, one batch of %zu bytes", FWD_TABLE, rs.nrules,
+		    rs.nsets, nbans, bytes);
 	} else {
 		fw_ruleset_free(&rs);
 		free(lp);
@@ -197,6 +200,7 @@ fwd_cleanup(struct service *svc)
 
 	fwd_drift_stop(fw);
 	fwd_confirm_stop(fw);
+	fwd_bans_stop(fw);
 	fw_policy_free(fw->policy);
 	fw_policy_free(fw->prev);
 	fw->policy = fw->prev = NULL;

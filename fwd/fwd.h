@@ -299,6 +299,9 @@ struct fwd {
 	uint64_t	 other_events, overruns;
 	struct fw_bans	 bans;		/* what fwctl ban asked for */
 	uint64_t	 ban_us_last;	/* build + send + ack of the last */
+	struct ev_deferred save;	/* state file written after the reply */
+	bool		 save_init;
+	uint64_t	 save_failures;
 };
 
 /* Apply policy p (fwd.c), which becomes fw->policy. On failure the
@@ -318,6 +321,7 @@ void		 fwd_bans_load(struct fwd *, const struct fw_policy *);
 int		 fwd_bans_elems(struct fwd *, struct fw_elem **out, size_t *n,
 		    char *err, size_t errlen);
 void		 fwd_bans_status(struct fwd *, struct ctl_conn *);
+void		 fwd_bans_stop(struct fwd *);
 void		 fwd_cmd_ban(struct ctl_conn *, int, char **, void *);
 void		 fwd_cmd_unban(struct ctl_conn *, int, char **, void *);
 void		 fwd_cmd_list(struct ctl_conn *, int, char **, void *);

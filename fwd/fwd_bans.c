@@ -80,6 +80,43 @@ save(struct fwd *fw, char *err, size_t errlen)
 	return rc;
 }
 
+/* Written once the current pass of the event loop is done: after the
+ * reply has gone (an fsync costs milliseconds; a ban must not) and once
+ * for a burst of bans. The kernel already holds the ban, so only a host
+ * crash in that window loses it from the file. */
+static void
+save_deferred(struct ev_loop *loop, void *arg)
+{
+	struct fwd	*fw = arg;
+	char		 err[512];
+
+	if (save(fw, err, sizeof(err)) == -1) {
+		fw->save_failures++;
+		log_warnx("%s", err);
+	}
+}
+
+static void
+schedule_save(struct fwd *fw)
+{
+	if (!fw->save_init) {
+		ev_deferred_init(&fw->save, save_deferred, fw);
+		fw->save_init = true;
+	}
+	ev_defer(service_loop(fw->svc), &fw->save);
+}
+
+/* At stop: a write still queued is done now. */
+void
+fwd_bans_stop(struct fwd *fw)
+{
+	if (!fw->save_init || !fw->save.queued)
+		return;
+	if (service_loop(fw->svc) != NULL)
+		ev_defer_cancel(service_loop(fw->svc), &fw->save);
+	save_deferred(NULL, fw);
+}
+
 /* The elements an apply puts in the ban sets. */
 
 struct elems {
@@ -197,10 +234,10 @@ ban_change(struct ctl_conn *c, int argc, char **argv, struct fwd *fw,
 			return;
 		}
 		/* Expired in the kernel: forget it here too. */
-		if (fw_bans_del(&fw->bans, &ban.e) && save(fw, err,
-		    sizeof(err)) == -1)
-			log_warnx("%s", err);
 		ctl_reply_error(c, "unban: %s is not banned", argv[1]);
+		ctl_end(c);
+		if (fw_bans_del(&fw->bans, &ban.e))
+			schedule_save(fw);
 		return;
 	}
 	fwd_note_genid(fw);
@@ -211,20 +248,19 @@ ban_change(struct ctl_conn *c, int argc, char **argv, struct fwd *fw,
 		    "restarts", argv[1], FWD_BANS_MAX);
 	log_info("%s %s%s%s", add ? "banned" : "unbanned", argv[1],
 	    argc == 4 ? " for " : "", argc == 4 ? argv[3] : "");
-	if (save(fw, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
-		ctl_reply_error(c, "%s %s done, but not saved: %s", argv[0],
-		    argv[1], err);
-		return;
-	}
+	/* Deferred work runs in queue order: the reply's flush first. */
 	ctl_reply_ok(c);
+	ctl_end(c);
+	schedule_save(fw);
 }
 
 void
 fwd_bans_status(struct fwd *fw, struct ctl_conn *c)
 {
-	ctl_printf(c, "bans kept %zu\nlast ban/unban kernel time %llu us\n",
-	    fw->bans.n, (unsigned long long)fw->ban_us_last);
+	ctl_printf(c, "bans kept %zu\nlast ban/unban kernel time %llu us\n"
+	    "state-file write failures %llu\n", fw->bans.n,
+	    (unsigned long long)fw->ban_us_last,
+	    (unsigned long long)fw->save_failures);
 }
 
 void
