@@ -1,5 +1,5 @@
-/* fwd — nftables firewall manager: main, apply, service callbacks, ctl
- * commands (show, ban, unban, list) and per-rule metrics. */
+/* fwd — nftables firewall manager: main, apply, service callbacks, show
+ * and per-rule metrics (bans: fwd_bans.c, drift: fwd_drift.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -12,16 +12,6 @@
 #include "fwd.h"
 
 #define FWD_VERSION	"0.1"
-#define FWD_BANS_MAX	100000
-
-struct fwd {
-	struct fw_nl	*nl;
-	struct fw_ruleset rs;		/* what the kernel holds */
-	uint64_t	*last_pkts;	/* per rs counter, as last read */
-	uint64_t	*last_bytes;
-	struct metric	*m_pkts, *m_bytes;
-	uint64_t	 applies, failures;
-};
 
 /* fwd -n -v prints the ruleset it would apply. */
 static bool print_nft;
@@ -92,78 +82,53 @@ sync_counters(void *arg)
 		log_warnx("%s", err);
 }
 
-/* Bans: read back from the kernel so that an apply keeps them. */
-
-struct bans {
-	struct fw_elem	*e;
-	size_t		 n;
-};
-
-static void
-keep_ban(const char *set, const struct fw_elem *e, uint64_t expires_ms,
-    void *arg)
+void
+fwd_note_genid(struct fwd *fw)
 {
-	struct bans	*b = arg;
-	struct fw_elem	*p;
+	char	 err[256];
 
-	if (b->n >= FWD_BANS_MAX ||
-	    (p = reallocarray(b->e, b->n + 1, sizeof(*p))) == NULL)
-		return;
-	b->e = p;
-	p[b->n] = *e;
-	if (e->timeout_ms != 0)		/* what is left of it */
-		p[b->n].timeout_ms = expires_ms > 0 ? expires_ms : 1;
-	b->n++;
-}
-
-static int
-read_bans(struct fwd *fw, struct bans *b, char *err, size_t errlen)
-{
-	int	 rc;
-
-	memset(b, 0, sizeof(*b));
-	if ((rc = fw_nl_table_exists(fw->nl, err, errlen)) <= 0)
-		return rc;
-	if (fw_nl_elems(fw->nl, FWD_BAN4, keep_ban, b, err, errlen) == -1 ||
-	    fw_nl_elems(fw->nl, FWD_BAN6, keep_ban, b, err, errlen) == -1) {
-		/* A table made by an older policy may lack them: start over. */
-		log_warnx("bans not kept: %s", err);
-		b->n = 0;
-	}
-	return 0;
+	if (fw_nl_genid(fw->nl, &fw->own_genid, err, sizeof(err)) == -1)
+		log_warnx("%s", err);
 }
 
 /* Compile, read the generation, send one batch. On failure nothing in the
  * kernel changed and fw->rs is the ruleset still applied. */
-static int
-fwd_apply(struct fwd *fw, const struct fw_policy *p, char *err, size_t errlen)
+int
+fwd_apply(struct fwd *fw, struct fw_policy *p, char *err, size_t errlen)
 {
 	struct fw_ruleset rs;
 	struct fw_batch	 b;
-	struct bans	 bans;
+	struct fw_elem	*bans = NULL;
+	size_t		 nbans = 0;
 	uint64_t	*lp, *lb;
 	uint32_t	 genid;
+	size_t		 bytes = 0;
 	int		 rc = -1;
 
 	if (fw_compile(p, &rs, err, errlen) == -1)
 		return -1;
+	if (fw->guard && fwd_guard_check(fw, &rs, err, errlen) == -1) {
+		fw_ruleset_free(&rs);
+		return -1;
+	}
 	lp = calloc(rs.ncounters, sizeof(*lp));
 	lb = calloc(rs.ncounters, sizeof(*lb));
 	if (lp == NULL || lb == NULL) {
 		snprintf(err, errlen, "apply: out of memory");
 		goto out;
 	}
-	if (read_bans(fw, &bans, err, errlen) == -1)
+	if (fwd_bans_elems(fw, &bans, &nbans, err, errlen) == -1)
 		goto out;
 	sync_counters(fw);
 	if (fw_nl_genid(fw->nl, &genid, err, errlen) == 0 &&
-	    fw_batch_build(&rs, fw_nl_seq(fw->nl, 0), genid, bans.e, bans.n,
+	    fw_batch_build(&rs, fw_nl_seq(fw->nl, 0), genid, bans, nbans,
 	    &b, err, errlen) == 0) {
 		fw_nl_seq(fw->nl, (uint32_t)b.ninfo + 2);
+		bytes = buf_used(&b.buf);
 		rc = fw_nl_send(fw->nl, &b, err, errlen);
 		fw_batch_free(&b);
 	}
-	free(bans.e);
+	free(bans);
 out:
 	if (rc == 0) {
 		fw_ruleset_free(&fw->rs);
@@ -172,9 +137,17 @@ out:
 		fw->rs = rs;
 		fw->last_pkts = lp;
 		fw->last_bytes = lb;
+		fw_policy_ref(p);
+		if (fw->keep_prev)
+			fw->prev = fw->policy;
+		else
+			fw_policy_free(fw->policy);
+		fw->policy = p;
 		fw->applies++;
-		log_info("applied table inet %s: %zu rules, %zu sets",
-		    FWD_TABLE, rs.nrules, rs.nsets);
+		fwd_note_genid(fw);
+		log_info("applied table inet %s: %zu rules, %zu sets, %zu "
+		    "elements, one batch of %zu bytes", FWD_TABLE, rs.nrules,
+		    rs.nsets, nbans, bytes);
 	} else {
 		fw_ruleset_free(&rs);
 		free(lp);
@@ -191,8 +164,12 @@ fwd_start(struct service *svc, void *conf, char *err, size_t errlen)
 	struct fwd	*fw = service_arg(svc);
 	struct metrics	*m = service_metrics(svc);
 
-	if ((fw->nl = fw_nl_open(err, errlen)) == NULL)
+	fw->svc = svc;
+	fwd_confirm_init(fw);
+	if ((fw->nl = fw_nl_open(err, errlen)) == NULL ||
+	    fwd_drift_start(fw, err, errlen) == -1)
 		return -1;
+	fwd_bans_load(fw, conf);
 	fw->m_pkts = metrics_counter(m, "rule_packets_total",
 	    "Packets that matched each rule of the policy.", labels);
 	fw->m_bytes = metrics_counter(m, "rule_bytes_total",
@@ -206,7 +183,14 @@ fwd_start(struct service *svc, void *conf, char *err, size_t errlen)
 static int
 fwd_reload(struct service *svc, void *conf, char *err, size_t errlen)
 {
-	return fwd_apply(service_arg(svc), conf, err, errlen);
+	struct fwd	*fw = service_arg(svc);
+
+	if (fwd_confirm_pending(fw)) {
+		snprintf(err, errlen, "an apply awaits \"fwctl confirm\": "
+		    "confirm it or let it roll back first");
+		return -1;
+	}
+	return fwd_apply(fw, conf, err, errlen);
 }
 
 static void
@@ -214,11 +198,18 @@ fwd_cleanup(struct service *svc)
 {
 	struct fwd	*fw = service_arg(svc);
 
+	fwd_drift_stop(fw);
+	fwd_confirm_stop(fw);
+	fwd_bans_stop(fw);
+	fw_policy_free(fw->policy);
+	fw_policy_free(fw->prev);
+	fw->policy = fw->prev = NULL;
 	fw_nl_close(fw->nl);
 	fw->nl = NULL;
 	fw_ruleset_free(&fw->rs);
 	free(fw->last_pkts);
 	free(fw->last_bytes);
+	fw_bans_free(&fw->bans);
 }
 
 static void
@@ -234,6 +225,9 @@ fwd_status(struct service *svc, struct ctl_conn *c)
 	    fw->rs.ncounters, fw->rs.nsets);
 	ctl_printf(c, "applies %llu\napply failures %llu\n",
 	    (unsigned long long)fw->applies, (unsigned long long)fw->failures);
+	fwd_drift_status(fw, c);
+	fwd_confirm_status(fw, c);
+	fwd_bans_status(fw, c);
 }
 
 /* ctl commands */
@@ -267,99 +261,15 @@ cmd_show(struct ctl_conn *c, int argc, char **argv, void *arg)
 	fw_ruleset_free(&rs);
 }
 
-static int
-parse_addr(const char *s, struct fw_elem *e)
-{
-	memset(e, 0, sizeof(*e));
-	if (inet_pton(AF_INET, s, e->addr) == 1)
-		e->family = AF_INET;
-	else if (inet_pton(AF_INET6, s, e->addr) == 1)
-		e->family = AF_INET6;
-	else
-		return -1;
-	return 0;
-}
-
-/* ban ADDR [for DURATION], unban ADDR: one small batch each. */
-static void
-ban_change(struct ctl_conn *c, int argc, char **argv, void *arg, bool add)
-{
-	struct fwd	*fw = service_arg(arg);
-	struct fw_batch	 b;
-	struct fw_elem	 e;
-	char		 err[512];
-
-	if (parse_addr(argv[1], &e) == -1) {
-		ctl_reply_error(c, "%s: expected an IPv4 or IPv6 address, got "
-		    "\"%s\"", argv[0], argv[1]);
-		return;
-	}
-	if (add && argc > 2 && (argc != 4 || strcmp(argv[2], "for") != 0 ||
-	    conf_parse_duration(argv[3], &e.timeout_ms) == -1 ||
-	    e.timeout_ms == 0)) {
-		ctl_reply_error(c, "ban: expected \"ban ADDR [for DURATION]\" "
-		    "with a duration such as 90s or 1h");
-		return;
-	}
-	if (fw_batch_elem(e.family == AF_INET ? FWD_BAN4 : FWD_BAN6, &e, add,
-	    fw_nl_seq(fw->nl, 3), &b, err, sizeof(err)) == -1 ||
-	    fw_nl_send(fw->nl, &b, err, sizeof(err)) == -1) {
-		if (!add && strstr(err, "No such file") != NULL)
-			ctl_reply_error(c, "unban: %s is not banned", argv[1]);
-		else
-			ctl_reply_error(c, "%s %s: %s", argv[0], argv[1], err);
-	} else {
-		log_info("%s %s%s%s", add ? "banned" : "unbanned", argv[1],
-		    argc == 4 ? " for " : "", argc == 4 ? argv[3] : "");
-		ctl_reply_ok(c);
-	}
-	if (b.buf.data != NULL)
-		fw_batch_free(&b);
-}
-
-static void
-cmd_ban(struct ctl_conn *c, int argc, char **argv, void *arg)
-{
-	ban_change(c, argc, argv, arg, true);
-}
-
-static void
-cmd_unban(struct ctl_conn *c, int argc, char **argv, void *arg)
-{
-	ban_change(c, argc, argv, arg, false);
-}
-
-static void
-list_one(const char *set, const struct fw_elem *e, uint64_t expires_ms,
-    void *arg)
-{
-	char	 a[INET6_ADDRSTRLEN];
-
-	inet_ntop(e->family, e->addr, a, sizeof(a));
-	if (e->timeout_ms != 0)
-		ctl_printf(arg, "%s expires %llus\n", a,
-		    (unsigned long long)((expires_ms + 999) / 1000));
-	else
-		ctl_printf(arg, "%s\n", a);
-}
-
-static void
-cmd_list(struct ctl_conn *c, int argc, char **argv, void *arg)
-{
-	struct fwd	*fw = service_arg(arg);
-	char		 err[256];
-
-	ctl_reply_ok(c);
-	if (fw_nl_elems(fw->nl, FWD_BAN4, list_one, c, err, sizeof(err)) == -1 ||
-	    fw_nl_elems(fw->nl, FWD_BAN6, list_one, c, err, sizeof(err)) == -1)
-		ctl_reply_error(c, "list: %s", err);
-}
-
 static const struct ctl_command fwd_commands[] = {
 	{ "show", 0, 1, "show [--nft]", cmd_show },
-	{ "ban", 1, 3, "ban ADDR [for DURATION]", cmd_ban },
-	{ "unban", 1, 1, "unban ADDR", cmd_unban },
-	{ "list", 0, 0, "list", cmd_list },
+	{ "ban", 1, 3, "ban ADDR [for DURATION]", fwd_cmd_ban },
+	{ "unban", 1, 1, "unban ADDR", fwd_cmd_unban },
+	{ "list", 0, 0, "list", fwd_cmd_list },
+	{ "apply", 0, 3, "apply [--confirm-within DURATION] [--force]",
+	    fwd_cmd_apply },
+	{ "confirm", 0, 0, "confirm", fwd_cmd_confirm },
+	{ "diff", 0, 0, "diff", fwd_cmd_diff },
 	{ NULL, 0, 0, NULL, NULL }
 };
 

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "fwd.h"
 
@@ -378,6 +379,9 @@ rate_limit(struct nftnl_rule *r, const struct fw_ruleset *rs,
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_ADD);
 	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, k->rate_set);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, set_id(rs, k->rate_set));
+	/* The kernel's defaults, explicit so that a read-back (fwctl diff)
+	 * compares equal; the same for lookup flags and log level below. */
+	nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, 0);
 	if ((lim = nftnl_expr_alloc("limit")) == NULL)
 		return;
 	nftnl_expr_set_u64(lim, NFTNL_EXPR_LIMIT_RATE, k->rate);
@@ -408,6 +412,7 @@ match_rule(struct nftnl_rule *r, const struct fw_ruleset *rs,
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, k->set);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id(rs, k->set));
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, 0);
 	}
 	if (k->l4proto != 0) {
 		meta(r, NFT_META_L4PROTO);
@@ -424,20 +429,17 @@ match_rule(struct nftnl_rule *r, const struct fw_ruleset *rs,
 		rate_limit(r, rs, k);
 }
 
-static int
-put_rule(struct fw_batch *b, const struct fw_ruleset *rs,
-    const struct fw_krule *k, uint32_t seq)
+struct nftnl_rule *
+fw_rule_build(const struct fw_ruleset *rs, const struct fw_krule *k)
 {
 	const char	*counter = rs->counters[k->counter];
 	struct nftnl_udata_buf *ud;
 	struct nftnl_rule *r;
 	struct nftnl_expr *e;
-	struct nlmsghdr	*nlh;
 	uint32_t	 one = 1;
-	char		*p;
 
-	if ((p = msg_room(b)) == NULL || (r = nftnl_rule_alloc()) == NULL)
-		return -1;
+	if ((r = nftnl_rule_alloc()) == NULL)
+		return NULL;
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, FWD_TABLE);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, FWD_CHAIN);
@@ -463,6 +465,7 @@ put_rule(struct fw_batch *b, const struct fw_ruleset *rs,
 	if (k->log_prefix != NULL) {
 		e = expr(r, "log");
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, k->log_prefix);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_LEVEL, LOG_WARNING);
 	}
 	e = expr(r, "immediate");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
@@ -475,11 +478,25 @@ put_rule(struct fw_batch *b, const struct fw_ruleset *rs,
 			    nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
 		nftnl_udata_buf_free(ud);
 	}
+	return r;
+}
+
+static int
+put_rule(struct fw_batch *b, const struct fw_ruleset *rs,
+    const struct fw_krule *k, uint32_t seq)
+{
+	struct nftnl_rule *r;
+	struct nlmsghdr	*nlh;
+	char		*p;
+
+	if ((p = msg_room(b)) == NULL || (r = fw_rule_build(rs, k)) == NULL)
+		return -1;
 	nlh = nftnl_rule_nlmsg_build_hdr(p, NFT_MSG_NEWRULE, NFPROTO_INET,
 	    NLM_F_CREATE | NLM_F_APPEND, seq);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
-	return msg_done(b, nlh, "rule", counter, k->file, k->line);
+	return msg_done(b, nlh, "rule", rs->counters[k->counter], k->file,
+	    k->line);
 }
 
 /* The ban elements that belong to set name. */

@@ -9,6 +9,7 @@
 #include <libnftnl/common.h>
 #include <libnftnl/gen.h>
 #include <libnftnl/object.h>
+#include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
@@ -63,6 +64,12 @@ fw_nl_close(struct fw_nl *nl)
 	if (nl->sock != NULL)
 		mnl_socket_close(nl->sock);
 	free(nl);
+}
+
+uint32_t
+fw_nl_portid(const struct fw_nl *nl)
+{
+	return nl->portid;
 }
 
 /* Reserve n consecutive sequence numbers; returns the first. */
@@ -330,4 +337,71 @@ fw_nl_table_exists(struct fw_nl *nl, char *err, size_t errlen)
 	if (talk(nl, nlh, table_cb, &found, "table", err, errlen) == -1)
 		return errno == ENOENT ? 0 : -1;
 	return found;
+}
+
+struct obj_ctx {
+	fw_obj_cb	 cb;
+	void		*arg;
+	bool		 set;		/* else rule */
+};
+
+static int
+dump_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct obj_ctx	*c = arg;
+	struct nftnl_rule *r;
+	struct nftnl_set *s;
+
+	if (c->set) {
+		if ((s = nftnl_set_alloc()) == NULL)
+			return MNL_CB_ERROR;
+		if (nftnl_set_nlmsg_parse(nlh, s) == 0 &&
+		    strcmp(nftnl_set_get_str(s, NFTNL_SET_TABLE), FWD_TABLE) == 0)
+			c->cb(NULL, s, c->arg);
+		nftnl_set_free(s);
+		return MNL_CB_OK;
+	}
+	if ((r = nftnl_rule_alloc()) == NULL)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0 &&
+	    strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), FWD_TABLE) == 0 &&
+	    strcmp(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), FWD_CHAIN) == 0)
+		c->cb(r, NULL, c->arg);
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+/* Rules of chain inet stackd input, then the sets of the table. */
+int
+fw_nl_dump(struct fw_nl *nl, fw_obj_cb cb, void *arg, char *err,
+    size_t errlen)
+{
+	char		 buf[MNL_SOCKET_BUFFER_SIZE];
+	struct obj_ctx	 c = { cb, arg, false };
+	struct nlmsghdr	*nlh;
+	struct nftnl_rule *r;
+	struct nftnl_set *s;
+
+	if ((r = nftnl_rule_alloc()) == NULL)
+		goto nomem;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, FWD_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, FWD_CHAIN);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET,
+	    NLM_F_DUMP, fw_nl_seq(nl, 1));
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	if (talk(nl, nlh, dump_cb, &c, "rules", err, errlen) == -1)
+		return -1;
+	if ((s = nftnl_set_alloc()) == NULL)
+		goto nomem;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, FWD_TABLE);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_INET,
+	    NLM_F_DUMP, fw_nl_seq(nl, 1));
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	c.set = true;
+	return talk(nl, nlh, dump_cb, &c, "sets", err, errlen);
+nomem:
+	snprintf(err, errlen, "dump: out of memory");
+	return -1;
 }

@@ -5,6 +5,7 @@
  *	set NAME ipv4|ipv6 [timeout [DURATION]]
  *	allow SERVICE [from GROUP|@SET|any] [rate N/second|minute per-source] [log]
  *	log-drops PREFIX
+ *	state-file PATH
  *
  * allow lines may name groups, services and sets defined further down:
  * they are resolved once the whole file has been read. Pure: no I/O. */
@@ -79,6 +80,13 @@ service_index(const struct fw_policy *p, const char *name)
 		if (strcmp(p->services[i].name, name) == 0)
 			return (ssize_t)i;
 	return -1;
+}
+
+struct fw_policy *
+fw_policy_ref(struct fw_policy *p)
+{
+	p->refs++;
+	return p;
 }
 
 ssize_t
@@ -292,6 +300,8 @@ static const struct conf_directive policy_directives[] = {
 	{ "allow", 1, 7, CONF_BLOCK_NONE, 0, set_allow, 0, 0, 0 },
 	{ "log-drops", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_string,
 	    offsetof(struct fw_policy, log_drops), 0, 0 },
+	{ "state-file", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_string,
+	    offsetof(struct fw_policy, state_file), 0, 0 },
 	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
 };
 
@@ -390,7 +400,7 @@ fw_policy_free(void *arg)
 	struct fw_policy *p = arg;
 	size_t		 i;
 
-	if (p == NULL)
+	if (p == NULL || --p->refs > 0)
 		return;
 	service_conf_clear(&p->svc);
 	for (i = 0; i < p->ngroups; i++) {
@@ -410,6 +420,7 @@ fw_policy_free(void *arg)
 	free(p->sets);
 	free(p->allows);
 	free(p->log_drops);
+	free(p->state_file);
 	free(p);
 }
 
@@ -426,6 +437,7 @@ fw_policy_load(const struct conf_stmt *root, struct conf_ctx *ctx)
 		conf_error(ctx, NULL, "out of memory");
 		return NULL;
 	}
+	p->refs = 1;
 	ctx->user = &ld;
 	conf_apply(ctx, root, policy_directives, p);
 	ctx->user = saved;

@@ -10,27 +10,7 @@ SOCK=$T_DIR/fwd.sock
 CONF=$T_DIR/fwd.conf
 fwctl() { "$BIN/fwctl" -s "$SOCK" "$@"; }
 
-# ---- topology: namespaces held by a sleeping child, entered by nsenter ----
-declare -A NS
-netns() {	# name host-addr client-addr prefix
-	local name=$1 h=$2 c=$3 len=$4 pid
-	unshare -n sleep 100000 &
-	pid=$!
-	T_DAEMONS="ns_$name $T_DAEMONS"
-	echo "$pid" > "$T_DIR/ns_$name.pid"
-	wait_for 5 test -e "/proc/$pid/ns/net" &&
-	    wait_for 5 sh -c "[ \"\$(readlink /proc/$pid/ns/net)\" != \"\$(readlink /proc/$$/ns/net)\" ]"
-	ip link add "h_$name" type veth peer name "c_$name"
-	ip link set "c_$name" netns "$pid"
-	ip addr add "$h/$len" dev "h_$name"
-	ip link set "h_$name" up
-	nsenter --net="/proc/$pid/ns/net" sh -c "ip link set lo up &&
-	    ip addr add $c/$len dev c_$name && ip link set c_$name up &&
-	    ip route add default via $h"
-	NS[$name]=$pid
-}
-in_ns() { local n=$1; shift; nsenter --net="/proc/${NS[$n]}/ns/net" "$@"; }
-conn() { in_ns "$1" nc -z -w 1 "$2" "$3"; }	# ns host-addr port
+. "$(dirname "$0")/netns.sh"
 
 netns lb 198.51.100.1 198.51.100.10 28
 netns web 198.51.100.17 198.51.100.21 28
@@ -43,7 +23,8 @@ ok "clients reach the host before any firewall" conn out 203.0.113.1 22
 
 # The role policy as shipped, with the test's control socket.
 role() {
-	{ echo "control \"$SOCK\""; cat "$STACKD_SRC/etc/fwd/$1.conf"; } > "$CONF"
+	{ echo "control \"$SOCK\""; echo "state-file \"$T_DIR/fwd.bans\"";
+	  cat "$STACKD_SRC/etc/fwd/$1.conf"; } > "$CONF"
 }
 
 # ---- check mode ----
@@ -118,6 +99,20 @@ ok "unbanned address gets through" conn web 198.51.100.17 3306
 fails "unban of an address not banned fails" fwctl unban 198.51.100.21
 fails "ban refuses a bad address" fwctl ban 300.1.2.3
 fails "ban refuses a bad duration" fwctl ban 198.51.100.21 for ever
+
+# ---- bans survive a restart: the state file ----
+ok "ban for 1h" fwctl ban 198.51.100.21 for 1h
+ok_wait "the state file holds it" 2 grep -Eqx \
+	'ban 198\.51\.100\.21 until [0-9]{13}' "$T_DIR/fwd.bans"
+stop_daemon fwd
+nft delete table inet stackd	# as after a reboot: the kernel forgot it
+start_daemon fwd "$FWD" -f "$CONF"
+fails "after a restart the ban still blocks" conn web 198.51.100.17 3306
+ok_wait "list shows it with a reduced timeout" 3 sh -c '"$1" -s "$2" list |
+	grep -Eqx "198\.51\.100\.21 expires (3[0-5][0-9][0-9]|[12]?[0-9]{1,3})s"' - "$BIN/fwctl" "$SOCK"
+ok "unban after the restart" fwctl unban 198.51.100.21
+ok_wait "the state file forgets it" 2 sh -c '! grep -q "^ban" "$1"' - "$T_DIR/fwd.bans"
+ok "unbanned address gets through again" conn web 198.51.100.17 3306
 
 stop_daemon fwd
 expect_match "the table stays after fwd stops" "$(nft list tables)" 'inet stackd'

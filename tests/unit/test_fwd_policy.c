@@ -1,7 +1,9 @@
 /* Unit tests for fwd/fwd_policy and fwd/fwd_compile: good policies parse
  * into the expected groups, services, sets and allow lines; each kind of
  * bad policy is refused with its file:line; the compiled rule list and its
- * nft text hold the defaults and one rule per port and source. */
+ * nft text hold the defaults and one rule per port and source; the ban
+ * state file (fwd/fwd_state) parses, drops expired bans and round-trips;
+ * the SSH guard (fwd/fwd_guard) reads /proc/net/tcp and judges a ruleset. */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -218,6 +220,128 @@ START_TEST(test_compile_duplicate_names)
 }
 END_TEST
 
+static void
+count_bad(unsigned line, const char *why, void *arg)
+{
+	((unsigned *)arg)[line < 16 ? line : 0]++;
+}
+
+/* The ban state file: good lines kept, expired ones dropped, bad ones
+ * reported by line; format then parse gives the same list back. */
+START_TEST(test_state_file)
+{
+	static const char text[] =
+	    "# fwd bans\n"
+	    "ban 192.0.2.7\n"
+	    "ban 2001:db8::1 until 5000\n"
+	    "ban 192.0.2.8 until 500\n"		/* expired at 1000 */
+	    "ban 300.1.1.1\n"			/* 5: bad address */
+	    "ban 192.0.2.9 until soon\n"		/* 6: bad time */
+	    "unban 192.0.2.10\n"			/* 7: bad word */
+	    "  \n"
+	    "ban 192.0.2.7 until 9000";		/* replaces line 2, no LF */
+	struct fw_bans	 l = { NULL, 0 }, again = { NULL, 0 };
+	struct fw_elem	 e;
+	struct buf	 b;
+	unsigned	 badl[16] = { 0 };
+	ssize_t		 i;
+
+	ck_assert_uint_eq(fw_state_parse(text, strlen(text), 1000, &l,
+	    count_bad, badl), 3);
+	ck_assert_uint_eq(badl[5] + badl[6] + badl[7], 3);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_int_eq(fw_parse_addr("192.0.2.7", &e), 0);
+	ck_assert_int_ge(i = fw_bans_find(&l, &e), 0);
+	ck_assert_uint_eq(l.v[i].until_ms, 9000);
+	ck_assert_int_eq(fw_parse_addr("192.0.2.8", &e), 0);
+	ck_assert_int_eq(fw_bans_find(&l, &e), -1);
+
+	buf_init(&b, 4096);
+	ck_assert_int_eq(fw_state_format(&l, &b), 0);
+	ck_assert_uint_eq(fw_state_parse(buf_head(&b), buf_used(&b), 1000,
+	    &again, NULL, NULL), 0);
+	ck_assert_uint_eq(again.n, 2);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&b), "ban 2001:db8::1 until 5000\n"));
+	buf_free(&b);
+
+	fw_bans_prune(&l, 6000);		/* 2001:db8::1 expires */
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_int_eq(fw_bans_del(&l, &e), false);
+	ck_assert_int_eq(fw_parse_addr("192.0.2.7", &e), 0);
+	ck_assert_int_eq(fw_bans_del(&l, &e), true);
+	ck_assert_uint_eq(l.n, 0);
+	fw_bans_free(&l);
+	fw_bans_free(&again);
+}
+END_TEST
+
+struct peers {
+	int	 family[4];
+	uint8_t	 addr[4][16];
+	int	 n;
+};
+
+static void
+peer(int family, const uint8_t *addr, void *arg)
+{
+	struct peers	*p = arg;
+
+	if (p->n < 4) {
+		p->family[p->n] = family;
+		memcpy(p->addr[p->n++], addr, family == AF_INET ? 4 : 16);
+	}
+}
+
+static bool
+no_set(const char *set, int family, const uint8_t *addr, void *arg)
+{
+	return false;
+}
+
+/* /proc/net/tcp{,6} text: established connections to port 22 only, the
+ * IPv4-mapped peer of an IPv6 socket as IPv4; the guard's verdict. */
+START_TEST(test_guard)
+{
+	static const char tcp[] =
+	    "  sl  local_address rem_address   st tx_queue\n"
+	    "   0: 00000000:0016 00000000:0000 0A 00000000:00000000\n"
+	    "   1: 0102000A:0016 0A0200C0:D431 01 00000000:00000000\n"
+	    "   2: 0102000A:0050 0B0200C0:D432 01 00000000:00000000\n"
+	    "   3: 0102000A:0016 0C0200C0:D433 06 00000000:00000000\n";
+	static const char tcp6[] =
+	    "  sl  local_address                         remote_address"
+	    "                        st\n"
+	    "   0: 0000000000000000FFFF00000102000A:0016 "
+	    "0000000000000000FFFF00000D0200C0:D434 01\n";
+	struct peers	 p = { .n = 0 };
+	struct fw_policy *pol;
+	struct fw_ruleset rs;
+	char		 errors[1024], err[256];
+	uint8_t		 other[4] = { 198, 51, 100, 1 };
+
+	fw_proc_tcp_parse(tcp, AF_INET, 22, peer, &p);
+	fw_proc_tcp_parse(tcp6, AF_INET6, 22, peer, &p);
+	ck_assert_int_eq(p.n, 2);
+	ck_assert_int_eq(p.family[0], AF_INET);
+	ck_assert_mem_eq(p.addr[0], ((uint8_t[]){ 192, 0, 2, 10 }), 4);
+	ck_assert_int_eq(p.family[1], AF_INET);
+	ck_assert_mem_eq(p.addr[1], ((uint8_t[]){ 192, 0, 2, 13 }), 4);
+
+	pol = load("group admin { address 192.0.2.0/28 }\n"
+	    "service ssh { tcp 22 }\nservice web { tcp 80 }\n"
+	    "allow web\nallow ssh from admin\n", errors, sizeof(errors));
+	ck_assert_ptr_nonnull(pol);
+	ck_assert_int_eq(fw_compile(pol, &rs, err, sizeof(err)), 0);
+	ck_assert(fw_ruleset_admits(&rs, AF_INET, p.addr[0], 22, no_set, NULL));
+	ck_assert(!fw_ruleset_admits(&rs, AF_INET, other, 22, no_set, NULL));
+	ck_assert(fw_ruleset_admits(&rs, AF_INET, other, 80, no_set, NULL));
+	other[0] = 127;		/* over lo */
+	ck_assert(fw_ruleset_admits(&rs, AF_INET, other, 22, no_set, NULL));
+	fw_ruleset_free(&rs);
+	fw_policy_free(pol);
+}
+END_TEST
+
 Suite *
 fwd_policy_suite(void)
 {
@@ -229,6 +353,8 @@ fwd_policy_suite(void)
 	tcase_add_test(tc, test_policy_all_errors);
 	tcase_add_test(tc, test_compile);
 	tcase_add_test(tc, test_compile_duplicate_names);
+	tcase_add_test(tc, test_state_file);
+	tcase_add_test(tc, test_guard);
 	suite_add_tcase(s, tc);
 	return s;
 }
