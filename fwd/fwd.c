@@ -104,6 +104,7 @@ fwd_apply(struct fwd *fw, struct fw_policy *p, char *err, size_t errlen)
 	uint32_t	 genid;
 	size_t		 bytes = 0;
 	int		 rc = -1;
+	bool		 deaf = false;
 
 	if (fw_compile(p, &rs, err, errlen) == -1)
 		return -1;
@@ -125,6 +126,8 @@ fwd_apply(struct fwd *fw, struct fw_policy *p, char *err, size_t errlen)
 	    &b, err, errlen) == 0) {
 		fw_nl_seq(fw->nl, (uint32_t)b.ninfo + 2);
 		bytes = buf_used(&b.buf);
+		fw_mon_deaf(fw->mon, true);
+		deaf = true;
 		rc = fw_nl_send(fw->nl, &b, err, errlen);
 		fw_batch_free(&b);
 	}
@@ -154,6 +157,9 @@ out:
 		free(lb);
 		fw->failures++;
 	}
+	/* After the generation was noted: a foreign commit meanwhile shows. */
+	if (deaf)
+		fw_mon_deaf(fw->mon, false);
 	return rc;
 }
 

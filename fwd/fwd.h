@@ -265,7 +265,10 @@ uint32_t	 fw_nl_portid(const struct fw_nl *);
 /* Monitor (fwd_monitor.c): events on table inet stackd not caused by the
  * socket of portid own are drift; events on other tables are OTHER (fwd
  * leaves them alone); OVERRUN when the kernel dropped events. */
-enum fw_mon_event { FW_MON_DRIFT, FW_MON_OTHER, FW_MON_OVERRUN };
+/* FW_MON_RESUMED: events were off while fwd applied (fw_mon_deaf):
+ * compare generations as after an overrun. */
+enum fw_mon_event { FW_MON_DRIFT, FW_MON_OTHER, FW_MON_OVERRUN,
+	FW_MON_RESUMED };
 typedef void	 (*fw_mon_cb)(enum fw_mon_event, const char *what,
 		    uint32_t portid, void *arg);
 struct ev_loop;
@@ -273,6 +276,10 @@ struct fw_mon;
 struct fw_mon	*fw_mon_open(struct ev_loop *, uint32_t own, fw_mon_cb,
 		    void *arg, char *err, size_t errlen);
 void		 fw_mon_close(struct fw_mon *);
+/* Leave the event group while fwd's own big batch commits (the kernel
+ * then builds no event per rule and element: a third of an apply's
+ * time), and join again after it, reporting FW_MON_RESUMED. */
+void		 fw_mon_deaf(struct fw_mon *, bool deaf);
 
 /* The daemon's runtime state (fwd.c, fwd_drift.c). */
 struct fwd {

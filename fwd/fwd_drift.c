@@ -64,6 +64,9 @@ on_event(enum fw_mon_event ev, const char *what, uint32_t portid, void *arg)
 		fw->overruns++;
 		fw->overrun = true;
 		break;
+	case FW_MON_RESUMED:
+		fw->overrun = true;	/* a commit may have come meanwhile */
+		break;
 	}
 	if (!ev_timer_pending(&fw->resync))
 		ev_timer_start(service_loop(fw->svc), &fw->resync,

@@ -101,6 +101,23 @@ mon_read(struct ev_loop *loop, int fd, unsigned events, void *arg)
 	}
 }
 
+void
+fw_mon_deaf(struct fw_mon *m, bool deaf)
+{
+	int	 group = NFNLGRP_NFTABLES;
+
+	if (m == NULL)
+		return;
+	if (setsockopt(mnl_socket_get_fd(m->sock), SOL_NETLINK, deaf ?
+	    NETLINK_DROP_MEMBERSHIP : NETLINK_ADD_MEMBERSHIP, &group,
+	    sizeof(group)) == -1) {
+		log_warn("%s: netlink monitor membership", __func__);
+		return;
+	}
+	if (!deaf)
+		m->cb(FW_MON_RESUMED, "events back on", 0, m->arg);
+}
+
 struct fw_mon *
 fw_mon_open(struct ev_loop *loop, uint32_t own, fw_mon_cb cb, void *arg,
     char *err, size_t errlen)
