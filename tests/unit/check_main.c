@@ -25,6 +25,7 @@ static Suite *(*const suites[])(void) = {
 	suite_lbd_state,
 	proxyproto_suite,
 	fwd_policy_suite,
+	sha1_suite,
 };
 
 const char *
