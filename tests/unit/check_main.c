@@ -26,6 +26,7 @@ static Suite *(*const suites[])(void) = {
 	proxyproto_suite,
 	fwd_policy_suite,
 	sha1_suite,
+	mysql_packet_suite,
 };
 
 const char *
