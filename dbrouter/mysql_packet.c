@@ -404,12 +404,12 @@ mysql_put_lenenc(struct buf *b, uint64_t v)
 int
 mysql_put_lenenc_str(struct buf *b, const void *s, size_t len)
 {
-	size_t	 start = b->len;
+	size_t	 used = buf_used(b);
 
 	if (mysql_put_lenenc(b, len) == -1)
 		return -1;
 	if (buf_append(b, s, len) == -1) {
-		b->len = start;		/* all or nothing */
+		mysql_buf_truncate(b, used);	/* all or nothing */
 		return -1;
 	}
 	return 0;
@@ -419,6 +419,13 @@ int
 mysql_put_nulstr(struct buf *b, const char *s)
 {
 	return buf_append(b, s, strlen(s) + 1);
+}
+
+void
+mysql_buf_truncate(struct buf *b, size_t used)
+{
+	if (used < buf_used(b))
+		b->len = b->off + used;
 }
 
 bool

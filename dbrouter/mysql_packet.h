@@ -142,6 +142,10 @@ int	 mysql_put_nulstr(struct buf *, const char *s);
 /* Bytes mysql_put_lenenc writes for v. */
 size_t	 mysql_lenenc_size(uint64_t v);
 
+/* Cut b back to used bytes (what buf_used said before a failed build;
+ * a saved b->len would be wrong after buf_reserve compacted). */
+void	 mysql_buf_truncate(struct buf *b, size_t used);
+
 /* Exactly equal to the C string c. */
 bool	 mysql_str_eq(const struct mysql_str *, const char *);
 

@@ -27,6 +27,7 @@ static Suite *(*const suites[])(void) = {
 	fwd_policy_suite,
 	sha1_suite,
 	mysql_packet_suite,
+	mysql_proto_suite,
 };
 
 const char *
