@@ -28,6 +28,7 @@ static Suite *(*const suites[])(void) = {
 	sha1_suite,
 	mysql_packet_suite,
 	mysql_proto_suite,
+	query_class_suite,
 };
 
 const char *
