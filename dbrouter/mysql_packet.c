@@ -77,7 +77,10 @@ check_header(struct mysql_reader *r, const uint8_t *hdr)
 static int
 gather_frame(struct mysql_reader *r, struct buf *in)
 {
-	size_t	 n = buf_used(in) < r->frame_left ? buf_used(in) : r->frame_left;
+	size_t	 n = buf_used(in);
+
+	if (n > r->frame_left)
+		n = r->frame_left;
 
 	if (buf_append(&r->gather, buf_head(in), n) == -1) {
 		snprintf(r->error, sizeof(r->error),
@@ -121,7 +124,7 @@ mysql_read(struct mysql_reader *r, struct buf *in, struct mysql_packet *p)
 		/* The common case: one frame, read in place once in holds
 		 * it; one too big for in is gathered like a long packet. */
 		if (!r->gathering && len < MYSQL_MAX_FRAME &&
-		    mysql_frame_peek(hdr, buf_used(in), &f) == MYSQL_NEED_MORE &&
+		    buf_used(in) - MYSQL_HDR_LEN < len &&
 		    in->max >= MYSQL_HDR_LEN && len <= in->max - MYSQL_HDR_LEN)
 			return MYSQL_NEED_MORE;
 		if (!r->gathering && len < MYSQL_MAX_FRAME &&

@@ -35,13 +35,14 @@ struct mysql_frame {
 	const uint8_t	*payload;
 	size_t		 len;		/* payload length */
 	uint8_t		 seq;
-	bool		 continued;	/* len == MYSQL_MAX_FRAME: more follows */
+	bool		 continued;	/* len == MYSQL_MAX_FRAME: more */
 };
 
 /* Look at data[0..avail): MYSQL_PACKET with f filled when a whole frame
  * is there (it spans MYSQL_HDR_LEN + f->len bytes), else MYSQL_NEED_MORE.
  * For relaying frames as they are. */
-int	 mysql_frame_peek(const void *data, size_t avail, struct mysql_frame *f);
+int	 mysql_frame_peek(const void *data, size_t avail,
+	    struct mysql_frame *f);
 
 /* Incremental reader of logical packets from a stream buffer. */
 struct mysql_reader {
@@ -54,7 +55,7 @@ struct mysql_reader {
 	bool		 frame_continued;
 	uint8_t		 last_seq;
 	unsigned	 frames;
-	size_t		 pending;	/* bytes of in to drop at mysql_reader_done */
+	size_t		 pending;	/* bytes of in to drop when done */
 	char		 error[96];
 };
 

@@ -24,7 +24,9 @@
 #include "mysql_packet.h"
 
 /* Capability flags (lower and upper 16 bits of the 32-bit field). */
-#define MYSQL_CLIENT_MYSQL			(1u << 0)  /* CLIENT_LONG_PASSWORD */
+/* Bit 0 was CLIENT_LONG_PASSWORD; MariaDB calls it CLIENT_MYSQL and,
+ * when it is clear, uses the reserved bytes for extended capabilities. */
+#define MYSQL_CLIENT_MYSQL			(1u << 0)
 #define MYSQL_CLIENT_FOUND_ROWS			(1u << 1)
 #define MYSQL_CLIENT_LONG_FLAG			(1u << 2)
 #define MYSQL_CLIENT_CONNECT_WITH_DB		(1u << 3)

@@ -17,7 +17,7 @@ struct stmt {
 	size_t		 ntok;
 	bool		 truncated;	/* more tokens than kept */
 	const char	*end;		/* where the statement's text ends */
-	unsigned	 features;	/* QC_PRIMARY, QC_PIN, QC_PREV_BACKEND */
+	unsigned	 features;	/* QC_PRIMARY, QC_PIN, ... */
 	const struct ql_token *main_verb; /* first DML verb at depth 0 */
 	struct ql_token	 main_verb_tok;
 	struct ql_token	 prev[2];	/* the two tokens before this one */
@@ -493,7 +493,8 @@ classify_stmt(const struct stmt *s, struct qc_result *r)
 		}
 	/* A read that needs the primary is routed as a write; state made
 	 * from primary-only values cannot be replayed elsewhere. */
-	if (r->cls == QC_READ && (s->features & (QC_PRIMARY | F_READ_ON_PRIMARY))) {
+	if (r->cls == QC_READ &&
+	    (s->features & (QC_PRIMARY | F_READ_ON_PRIMARY))) {
 		r->cls = QC_WRITE;
 		r->flags |= QC_PRIMARY;
 	}

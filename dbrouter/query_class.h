@@ -21,7 +21,8 @@
  *   QC_PIN		state that lives in one backend connection: pin the
  *			session to the primary (CREATE/DROP TEMPORARY TABLE,
  *			PREPARE/EXECUTE/DEALLOCATE, LOCK/UNLOCK TABLES,
- *			HANDLER, GET_LOCK/RELEASE_LOCK, SET @v = <needs primary>)
+ *			HANDLER, GET_LOCK/RELEASE_LOCK, and SET @v = x
+ *			where x needs the primary)
  *   QC_PRIMARY		a read that must run on the primary: FOR UPDATE, FOR
  *			SHARE, LOCK IN SHARE MODE, INTO, @v := in a SELECT,
  *			LAST_INSERT_ID(), @@identity, NEXTVAL, NEXT VALUE FOR

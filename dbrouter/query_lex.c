@@ -80,7 +80,8 @@ skip_comment(struct ql_lexer *l)
 	if (!at(l, 0, '/') || !at(l, 1, '*'))
 		return false;
 	/* Executable comments: their content is SQL. */
-	if (!l->in_exec && (at(l, 2, '!') || (at(l, 2, 'M') && at(l, 3, '!')))) {
+	if (!l->in_exec &&
+	    (at(l, 2, '!') || (at(l, 2, 'M') && at(l, 3, '!')))) {
 		l->pos += at(l, 2, '!') ? 3 : 4;
 		while (l->pos < l->len && l->p[l->pos] >= '0' &&
 		    l->p[l->pos] <= '9')

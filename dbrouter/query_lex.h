@@ -44,7 +44,7 @@ struct ql_lexer {
 	size_t		 pos;
 	bool		 no_backslash;	/* sql_mode NO_BACKSLASH_ESCAPES */
 	bool		 in_exec;	/* inside an executable comment */
-	bool		 unterminated;	/* a string or comment ran off the end */
+	bool		 unterminated;	/* a string or comment ran off */
 	enum ql_hint	 hint;		/* the first hint seen */
 };
 

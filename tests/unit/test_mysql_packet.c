@@ -18,7 +18,8 @@ START_TEST(peek_needs_whole_frame)
 	size_t	 n;
 
 	for (n = 0; n < 7; n++)
-		ck_assert_int_eq(mysql_frame_peek(wire, n, &f), MYSQL_NEED_MORE);
+		ck_assert_int_eq(mysql_frame_peek(wire, n, &f),
+		    MYSQL_NEED_MORE);
 	ck_assert_int_eq(mysql_frame_peek(wire, sizeof(wire), &f),
 	    MYSQL_PACKET);
 	ck_assert_uint_eq(f.len, 3);

@@ -221,7 +221,8 @@ START_TEST(ssl_request_and_build_roundtrip)
 		.caps = SERVER_CAPS | MYSQL_CLIENT_SSL |
 		    MYSQL_CLIENT_CONNECT_ATTRS,
 		.max_packet = 1 << 24, .charset = 45,
-		.user = { "root", 4 }, .auth = { (const char *)pw_response, 20 },
+		.user = { "root", 4 },
+		.auth = { (const char *)pw_response, 20 },
 		.database = { "db", 2 },
 		.auth_plugin = { MYSQL_NATIVE_PLUGIN, 21 },
 	}, got;
