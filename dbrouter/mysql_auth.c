@@ -250,6 +250,43 @@ mysql_handshake_resp_parse(const uint8_t *p, size_t len,
 }
 
 int
+mysql_change_user_parse(const uint8_t *p, size_t len, uint32_t caps,
+    struct mysql_handshake_resp *r, uint16_t *charset, char *err,
+    size_t errlen)
+{
+	struct mysql_cur c;
+	uint8_t	 cmd;
+
+	memset(r, 0, sizeof(*r));
+	r->database.p = r->auth_plugin.p = r->auth.p = r->user.p = "";
+	*charset = 0;
+	/* Unlike the handshake response, the auth length is one byte. */
+	r->caps = caps & ~MYSQL_CLIENT_PLUGIN_AUTH_LENENC_DATA;
+	mysql_cur_init(&c, p, len);
+	if (mysql_get_u8(&c, &cmd) == -1 || cmd != MYSQL_COM_CHANGE_USER)
+		return fail(err, errlen, "not a COM_CHANGE_USER");
+	if (mysql_get_nulstr(&c, &r->user) == -1)
+		return fail(err, errlen, "user name not terminated");
+	if (get_auth(&c, r) == -1)
+		return fail(err, errlen, "auth response runs past the packet");
+	if (get_optional_nulstr(&c, &r->database) == -1)
+		return fail(err, errlen, "database name not terminated");
+	r->caps = caps;
+	if (mysql_cur_left(&c) == 0)
+		return 0;
+	if (mysql_get_u16(&c, charset) == -1)
+		return fail(err, errlen, "character set truncated");
+	r->charset = (uint8_t)*charset;
+	if ((caps & MYSQL_CLIENT_PLUGIN_AUTH) &&
+	    get_optional_nulstr(&c, &r->auth_plugin) == -1)
+		return fail(err, errlen, "auth plugin name not terminated");
+	if ((caps & MYSQL_CLIENT_CONNECT_ATTRS) &&
+	    skip_attrs(&c, &r->attrs) == -1)
+		return fail(err, errlen, "malformed connect attributes");
+	return 0;
+}
+
+int
 mysql_handshake_resp_build(struct buf *out,
     const struct mysql_handshake_resp *r)
 {

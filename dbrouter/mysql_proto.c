@@ -242,6 +242,48 @@ mysql_cmd_reply(uint8_t cmd)
 	return commands[cmd].reply;
 }
 
+/* Which payloads carry a statement id at offset 1. */
+static bool
+has_stmt_id(const uint8_t *p, size_t len)
+{
+	if (len < 5)
+		return false;
+	switch (p[0]) {
+	case MYSQL_HDR_OK:		/* STMT_PREPARE_OK */
+	case MYSQL_COM_STMT_EXECUTE:
+	case MYSQL_COM_STMT_SEND_LONG_DATA:
+	case MYSQL_COM_STMT_CLOSE:
+	case MYSQL_COM_STMT_RESET:
+	case MYSQL_COM_STMT_FETCH:
+	case MYSQL_COM_STMT_BULK_EXECUTE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int
+mysql_stmt_id_get(const uint8_t *p, size_t len, uint32_t *id)
+{
+	if (!has_stmt_id(p, len))
+		return -1;
+	*id = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 |
+	    (uint32_t)p[4] << 24;
+	return 0;
+}
+
+int
+mysql_stmt_id_set(uint8_t *p, size_t len, uint32_t id)
+{
+	int	 i;
+
+	if (!has_stmt_id(p, len))
+		return -1;
+	for (i = 0; i < 4; i++)
+		p[1 + i] = (uint8_t)(id >> (8 * i));
+	return 0;
+}
+
 int
 mysql_prepare_ok_parse(const uint8_t *p, size_t len,
     struct mysql_prepare_ok *ok)

@@ -168,6 +168,13 @@ struct mysql_prepare_ok {
 	uint16_t	 warnings;
 };
 
+/* The statement id at offset 1 of COM_STMT_EXECUTE, SEND_LONG_DATA,
+ * CLOSE, RESET, FETCH and BULK_EXECUTE payloads, and of a
+ * STMT_PREPARE_OK: read it, or overwrite it in place to map client ids
+ * to backend ids. -1 when the payload is too short or not one of those. */
+int	 mysql_stmt_id_get(const uint8_t *, size_t, uint32_t *id);
+int	 mysql_stmt_id_set(uint8_t *, size_t, uint32_t id);
+
 int	 mysql_prepare_ok_parse(const uint8_t *, size_t,
 	    struct mysql_prepare_ok *);
 int	 mysql_prepare_ok_build(struct buf *, const struct mysql_prepare_ok *);
@@ -225,6 +232,14 @@ int	 mysql_handshake_resp_parse(const uint8_t *, size_t,
  * PLUGIN_AUTH_LENENC_DATA, else 1-byte length); attrs are not sent. */
 int	 mysql_handshake_resp_build(struct buf *,
 	    const struct mysql_handshake_resp *);
+
+/* COM_CHANGE_USER (command byte included), read with the session's
+ * negotiated caps: user, auth (1-byte length with SECURE_CONNECTION,
+ * else NUL-terminated), database, then optionally a 2-byte character set
+ * (into *change_charset, 0 when absent), plugin name, attributes. */
+int	 mysql_change_user_parse(const uint8_t *, size_t, uint32_t caps,
+	    struct mysql_handshake_resp *, uint16_t *change_charset,
+	    char *err, size_t errlen);
 
 /* 0xfe, plugin name, data, NUL (as servers send for native). */
 int	 mysql_auth_switch_build(struct buf *, const char *plugin,

@@ -257,6 +257,59 @@ START_TEST(ssl_request_and_build_roundtrip)
 }
 END_TEST
 
+START_TEST(change_user)
+{
+	static const char pkt[] = "\x11" "bob\0" "\x14" "0123456789abcdefghij"
+	    "shop\0" "\x21\x00" "mysql_native_password\0"
+	    "\x06" "\x01" "k" "\x03" "val";
+	uint32_t caps = SERVER_CAPS | MYSQL_CLIENT_CONNECT_ATTRS;
+	struct mysql_handshake_resp r;
+	uint16_t cs;
+	char	 err[80];
+	size_t	 n;
+
+	ck_assert_int_eq(mysql_change_user_parse(V(pkt), caps, &r, &cs, err,
+	    sizeof(err)), 0);
+	ck_assert(mysql_str_eq(&r.user, "bob"));
+	ck_assert_uint_eq(r.auth.len, 20);
+	ck_assert_int_eq(r.auth_enc, MYSQL_AUTH_LEN8);	/* even with LENENC */
+	ck_assert(mysql_str_eq(&r.database, "shop"));
+	ck_assert_uint_eq(cs, 0x21);
+	ck_assert(mysql_str_eq(&r.auth_plugin, MYSQL_NATIVE_PLUGIN));
+	ck_assert_uint_eq(r.attrs, 1);
+	/* The old short form: user, auth, database only. */
+	ck_assert_int_eq(mysql_change_user_parse(V("\x11" "bob\0" "\0"
+	    "db\0"), caps, &r, &cs, err, sizeof(err)), 0);
+	ck_assert_uint_eq(cs, 0);
+	ck_assert(mysql_str_eq(&r.database, "db"));
+	/* Cut before the end of the auth data or inside a name: refused. */
+	for (n = 1; n < 26; n++)
+		ck_assert_int_eq(mysql_change_user_parse((const uint8_t *)pkt,
+		    n, caps, &r, &cs, err, sizeof(err)), -1);
+	ck_assert_int_eq(mysql_change_user_parse(V("\x03" "bob\0"), caps, &r,
+	    &cs, err, sizeof(err)), -1);
+}
+END_TEST
+
+START_TEST(stmt_ids)
+{
+	uint8_t	 exec[] = "\x17\x01\x00\x00\x00\x00\x01\x00\x00\x00";
+	uint8_t	 pok[] = "\x00\x07\x00\x00\x00\x01\x00\x00\x00\x00\x00"
+	    "\x00";
+	uint32_t id;
+
+	ck_assert_int_eq(mysql_stmt_id_get(exec, 10, &id), 0);
+	ck_assert_uint_eq(id, 1);
+	ck_assert_int_eq(mysql_stmt_id_set(exec, 10, 0xa1b2c3d4), 0);
+	ck_assert_mem_eq(exec, "\x17\xd4\xc3\xb2\xa1\x00", 6);
+	ck_assert_int_eq(mysql_stmt_id_get(pok, 12, &id), 0);
+	ck_assert_uint_eq(id, 7);
+	ck_assert_int_eq(mysql_stmt_id_get(exec, 4, &id), -1);
+	ck_assert_int_eq(mysql_stmt_id_get((const uint8_t *)"\x03SELECT", 7,
+	    &id), -1);
+}
+END_TEST
+
 START_TEST(auth_switch)
 {
 	struct mysql_str plugin, data;
@@ -562,6 +615,8 @@ mysql_proto_suite(void)
 	tcase_add_test(ta, handshake_response_every_truncation);
 	tcase_add_test(ta, ssl_request_and_build_roundtrip);
 	tcase_add_test(ta, auth_switch);
+	tcase_add_test(ta, change_user);
+	tcase_add_test(tg, stmt_ids);
 	suite_add_tcase(s, ta);
 	tcase_add_test(tg, ok_packets);
 	tcase_add_test(tg, ok_session_state_gtid);
