@@ -6,7 +6,8 @@
  * 2. As an Initial Handshake v10; when it parses, built again (scramble
  *    made valid) and parsed to the same fields.
  * 3. As OK (with and without session tracking, and its last_gtid), ERR,
- *    EOF, AuthSwitchRequest and COM_STMT_PREPARE_OK; and as a native
+ *    EOF, AuthSwitchRequest, COM_STMT_PREPARE_OK, a statement id and
+ *    COM_CHANGE_USER (strings inside the payload); and as a native
  *    password response, which a random input never passes. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -100,7 +101,11 @@ generic(const uint8_t *p, size_t len)
 	struct mysql_eof eof;
 	struct mysql_str a, d, v;
 	struct mysql_prepare_ok pok;
+	struct mysql_handshake_resp cu;
 	uint8_t	 stage1[20];
+	uint32_t id;
+	uint16_t cs;
+	char	 err[96];
 
 	if (mysql_ok_parse(p, len, MYSQL_CLIENT_PROTOCOL_41 |
 	    MYSQL_CLIENT_SESSION_TRACK, &ok) == 0) {
@@ -119,6 +124,15 @@ generic(const uint8_t *p, size_t len)
 		inside(&d, p, len);
 	}
 	(void)mysql_prepare_ok_parse(p, len, &pok);
+	(void)mysql_stmt_id_get(p, len, &id);
+	if (mysql_change_user_parse(p, len, MYSQL_CLIENT_PROTOCOL_41 |
+	    MYSQL_CLIENT_SECURE_CONNECTION | MYSQL_CLIENT_PLUGIN_AUTH |
+	    MYSQL_CLIENT_CONNECT_ATTRS, &cu, &cs, err, sizeof(err)) == 0) {
+		inside(&cu.user, p, len);
+		inside(&cu.auth, p, len);
+		inside(&cu.database, p, len);
+		inside(&cu.auth_plugin, p, len);
+	}
 	/* SHA1(x) == all zeros is not going to happen by chance. */
 	check(mysql_native_verify(stage2, scramble, p, len, stage1) == -1);
 }
