@@ -23,7 +23,6 @@ struct stmt {
 	struct ql_token	 prev[2];	/* the two tokens before this one */
 	int		 depth;		/* parentheses */
 	bool		 body;		/* ';' does not end it (CREATE ...) */
-	const char	*text_end;
 	unsigned	 opts;
 	int		 level;		/* recursion depth */
 };
@@ -148,8 +147,7 @@ read_stmt(struct ql_lexer *l, struct stmt *s)
 {
 	struct ql_token t;
 
-	memset(s->tok, 0, sizeof(s->tok));
-	s->ntok = 0;
+	s->ntok = 0;		/* tok[] past ntok is never read */
 	s->truncated = false;
 	s->features = 0;
 	s->main_verb = NULL;
@@ -514,7 +512,6 @@ classify_text(const char *sql, size_t len, unsigned opts, int level,
 
 	memset(r, 0, sizeof(*r));
 	r->cls = QC_WRITE;
-	memset(&s, 0, sizeof(s));
 	s.opts = opts;
 	s.level = level;
 	ql_init(&l, sql, len, (opts & QC_OPT_NO_BACKSLASH_ESCAPES) != 0);
