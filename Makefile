@@ -46,6 +46,9 @@ LIB	:= $(BUILD)/libstackd.a
 # (daemons) or bin (ctl tools) according to NAME_DIR.
 PROGS	:=
 UNIT_EXTRA_SRC :=
+# Pure daemon sources a module lets the fuzz targets link, and its -I.
+FUZZ_EXTRA_SRC :=
+FUZZ_CPPFLAGS :=
 -include $(sort $(wildcard */module.mk))
 PROG_BINS := $(PROGS:%=$(BUILD)/bin/%)
 
@@ -64,7 +67,7 @@ BENCH_BINS := $(BENCH_SRC:%.c=$(BUILD)/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BUILD := build/fuzz
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Icommon \
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Icommon $(FUZZ_CPPFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 .PHONY: all deps check check-unit check-integration check-build fuzz fuzz-build \
@@ -148,9 +151,9 @@ check-integration-only:
 
 fuzz-build: $(FUZZ_BINS)
 
-$(FUZZ_BUILD)/%: tests/fuzz/%.c $(COMMON_SRC)
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(COMMON_SRC) $(FUZZ_EXTRA_SRC)
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(COMMON_SRC) $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(COMMON_SRC) $(FUZZ_EXTRA_SRC) $(LDLIBS)
 
 fuzz: fuzz-build
 	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME)
@@ -181,6 +184,6 @@ install: all
 clean:
 	rm -rf build
 
--include $(COMMON_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(EXAMPLE_SRC:%.c=$(BUILD)/%.d) \
+-include $(COMMON_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(UNIT_EXTRA_OBJ:.o=.d) $(EXAMPLE_SRC:%.c=$(BUILD)/%.d) \
 	$(BENCH_SRC:%.c=$(BUILD)/%.d)
 -include $(foreach p,$(PROGS),$($(p)_SRC:%.c=$(BUILD)/%.d))

@@ -25,6 +25,10 @@ static Suite *(*const suites[])(void) = {
 	suite_lbd_state,
 	proxyproto_suite,
 	fwd_policy_suite,
+	sha1_suite,
+	mysql_packet_suite,
+	mysql_proto_suite,
+	query_class_suite,
 };
 
 const char *

@@ -23,6 +23,10 @@ Suite	*suite_lbd_balance(void);
 Suite	*suite_lbd_state(void);
 Suite	*proxyproto_suite(void);
 Suite	*fwd_policy_suite(void);
+Suite	*sha1_suite(void);
+Suite	*mysql_packet_suite(void);
+Suite	*mysql_proto_suite(void);
+Suite	*query_class_suite(void);
 
 /* Directory of test fixtures (tests/data), from STACKD_TESTDATA. */
 const char *testdata_dir(void);
