@@ -126,6 +126,33 @@ measure() {
 		i=$((i + 1))
 	done
 	ban_us=$((sum / (2 * BANS))) base_us=$((base / BANS))
+	# The same over the control socket from one long-lived client: what a
+	# caller that keeps running (lbd, agentd) waits, without a process start.
+	sock_us=$(python3 - "$D/fwd.sock" "$BANS" <<'PY'
+import socket, sys, time
+path, n = sys.argv[1], int(sys.argv[2])
+def ask(line):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.sendall(line.encode() + b"\n")
+    out = b""
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        out += b
+    s.close()
+    if not out.startswith(b"ok"):
+        sys.exit("fwd: " + out.decode(errors="replace"))
+total = 0.0
+for i in range(n):
+    a = "192.0.2.%d" % (i % 250 + 1)
+    for req in ("ban %s for 1h" % a, "unban %s" % a):
+        t = time.perf_counter(); ask(req); total += time.perf_counter() - t
+        ask("status")   # untimed: lets fwd write its state file
+print(int(total / (2 * n) * 1e6))
+PY
+)
 	fwctl ban 198.51.100.7 >/dev/null
 	kern_us=$(fwctl status | sed -n 's/^last ban\/unban kernel time \([0-9]*\) us/\1/p')
 	stop_fwd
@@ -154,6 +181,7 @@ report() {
 	fi
 	echo "ban one address, fwctl round trip: $(ms "$ban_us") ms (mean of $((2 * BANS)) ban/unban;"
 	echo "                                   fwctl version alone: $(ms "$base_us") ms)"
+	echo "ban one address, control socket:   ${sock_us} us (mean, one long-lived client)"
 	echo "ban one address, kernel part:      ${kern_us} us (batch build + send + ack)"
 }
 

@@ -306,7 +306,7 @@ struct fwd {
 	uint64_t	 other_events, overruns;
 	struct fw_bans	 bans;		/* what fwctl ban asked for */
 	uint64_t	 ban_us_last;	/* build + send + ack of the last */
-	struct ev_deferred save;	/* state file written after the reply */
+	struct ev_timer	 save;		/* state file written after the reply */
 	bool		 save_init;
 	uint64_t	 save_failures;
 };

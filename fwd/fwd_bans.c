@@ -80,10 +80,13 @@ save(struct fwd *fw, char *err, size_t errlen)
 	return rc;
 }
 
-/* Written once the current pass of the event loop is done: after the
- * reply has gone (an fsync costs milliseconds; a ban must not) and once
- * for a burst of bans. The kernel already holds the ban, so only a host
- * crash in that window loses it from the file. */
+/* Written from a short timer: the ctl reply is flushed and its
+ * connection closed by the next pass of the loop, before the timer (an
+ * fsync of a large file costs milliseconds; a ban must not), and a burst
+ * of bans makes one write. The kernel already holds the ban, so only a
+ * host crash in that window loses it from the file. */
+#define SAVE_DELAY_MS	5
+
 static void
 save_deferred(struct ev_loop *loop, void *arg)
 {
@@ -100,20 +103,21 @@ static void
 schedule_save(struct fwd *fw)
 {
 	if (!fw->save_init) {
-		ev_deferred_init(&fw->save, save_deferred, fw);
+		ev_timer_init(&fw->save, save_deferred, fw);
 		fw->save_init = true;
 	}
-	ev_defer(service_loop(fw->svc), &fw->save);
+	if (!ev_timer_pending(&fw->save))
+		ev_timer_start(service_loop(fw->svc), &fw->save, SAVE_DELAY_MS);
 }
 
 /* At stop: a write still queued is done now. */
 void
 fwd_bans_stop(struct fwd *fw)
 {
-	if (!fw->save_init || !fw->save.queued)
+	if (!fw->save_init || !ev_timer_pending(&fw->save))
 		return;
 	if (service_loop(fw->svc) != NULL)
-		ev_defer_cancel(service_loop(fw->svc), &fw->save);
+		ev_timer_stop(service_loop(fw->svc), &fw->save);
 	save_deferred(NULL, fw);
 }
 
