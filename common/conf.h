@@ -150,6 +150,7 @@ int	 conf_apply(struct conf_ctx *, const struct conf_stmt *list,
  *   conf_set_string	char *		strdup'd, replaces (frees) an old value
  *   conf_set_int	int64_t		range d->min .. d->max
  *   conf_set_uint	uint64_t	range d->min .. d->max
+ *   conf_set_unsigned	unsigned	range d->min .. d->max (at most UINT_MAX)
  *   conf_set_flag	bool		on/off yes/no true/false; no argument = on
  *   conf_set_duration	uint64_t	milliseconds, range in ms
  *   conf_set_size	uint64_t	bytes, range in bytes */
@@ -158,6 +159,8 @@ int	 conf_set_string(struct conf_ctx *, const struct conf_stmt *,
 int	 conf_set_int(struct conf_ctx *, const struct conf_stmt *,
 	    const struct conf_directive *, void *);
 int	 conf_set_uint(struct conf_ctx *, const struct conf_stmt *,
+	    const struct conf_directive *, void *);
+int	 conf_set_unsigned(struct conf_ctx *, const struct conf_stmt *,
 	    const struct conf_directive *, void *);
 int	 conf_set_flag(struct conf_ctx *, const struct conf_stmt *,
 	    const struct conf_directive *, void *);

@@ -1,5 +1,6 @@
 /* conf_apply — directive tables over a parsed tree, value parsers, and
  * the error list a daemon prints for `-n`. */
+#include <limits.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -548,6 +549,21 @@ conf_set_uint(struct conf_ctx *ctx, const struct conf_stmt *st,
 	if (conf_arg_uint(ctx, st, 1, min, max, &v) == -1)
 		return -1;
 	*FIELD(obj, d, uint64_t) = v;
+	return 0;
+}
+
+int
+conf_set_unsigned(struct conf_ctx *ctx, const struct conf_stmt *st,
+    const struct conf_directive *d, void *obj)
+{
+	uint64_t v, min, max;
+
+	unsigned_range(d, &min, &max);
+	if (max > UINT_MAX)
+		max = UINT_MAX;
+	if (conf_arg_uint(ctx, st, 1, min, max, &v) == -1)
+		return -1;
+	*FIELD(obj, d, unsigned) = (unsigned)v;
 	return 0;
 }
 

@@ -108,20 +108,6 @@ set_password_file(struct conf_ctx *ctx, const struct conf_stmt *st,
 	return 0;
 }
 
-static int
-set_small_uint(struct conf_ctx *ctx, const struct conf_stmt *st,
-    const struct conf_directive *d, void *obj)
-{
-	uint64_t	 v = 0;
-	struct conf_directive wide = *d;
-
-	wide.offset = 0;
-	if (conf_set_uint(ctx, st, &wide, &v) == -1)
-		return -1;
-	*(unsigned *)((char *)obj + d->offset) = (unsigned)v;
-	return 0;
-}
-
 static const struct conf_directive dbr_directives[] = {
 	SERVICE_DIRECTIVES(struct dbr_conf, svc),
 	{ "server", 2, 2, CONF_BLOCK_NONE, 0, set_server, 0, 0, 0 },
@@ -133,9 +119,9 @@ static const struct conf_directive dbr_directives[] = {
 	    offsetof(struct dbr_conf, check_interval_ms), 100, 3600 * 1000 },
 	{ "check-timeout", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_duration,
 	    offsetof(struct dbr_conf, check_timeout_ms), 10, 3600 * 1000 },
-	{ "fall", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, set_small_uint,
+	{ "fall", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_unsigned,
 	    offsetof(struct dbr_conf, fall), 1, 100 },
-	{ "rise", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, set_small_uint,
+	{ "rise", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_unsigned,
 	    offsetof(struct dbr_conf, rise), 1, 100 },
 	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
 };

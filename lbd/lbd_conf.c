@@ -345,25 +345,11 @@ pool_check(struct conf_ctx *ctx, const struct conf_stmt *st,
 }
 
 #define POOL_UINT(name, field, lo, hi)					\
-	{ name, 1, 1, CONF_BLOCK_NONE, CONF_ONCE, set_pool_uint,	\
+	{ name, 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_unsigned,	\
 	    offsetof(struct lb_pool_conf, field), lo, hi }
 #define POOL_DURATION(name, field, lo, hi)				\
 	{ name, 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_duration,	\
 	    offsetof(struct lb_pool_conf, field), lo, hi }
-
-/* unsigned fields: conf_set_uint fills uint64_t, so convert here. */
-static int
-set_pool_uint(struct conf_ctx *ctx, const struct conf_stmt *st,
-    const struct conf_directive *d, void *obj)
-{
-	uint64_t v;
-
-	if (conf_arg_uint(ctx, st, 1, (uint64_t)d->min, (uint64_t)d->max,
-	    &v) == -1)
-		return -1;
-	*(unsigned *)((char *)obj + d->offset) = (unsigned)v;
-	return 0;
-}
 
 static const struct conf_directive pool_directives[] = {
 	{ "balance", 1, 2, CONF_BLOCK_NONE, CONF_ONCE, pool_balance, 0, 0, 0 },

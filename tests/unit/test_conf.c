@@ -982,6 +982,52 @@ START_TEST(generic_setters)
 }
 END_TEST
 
+/* conf_set_unsigned fills an unsigned field: the directive's range, and
+ * never past UINT_MAX when it has none. */
+struct t_small {
+	unsigned	 retries;
+	unsigned	 any;
+};
+
+static const struct conf_directive small_table[] = {
+	{ "retries", 1, 1, CONF_BLOCK_NONE, 0, conf_set_unsigned,
+	    offsetof(struct t_small, retries), 0, 10 },
+	{ "any", 1, 1, CONF_BLOCK_NONE, 0, conf_set_unsigned,
+	    offsetof(struct t_small, any), 0, 0 },
+	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
+};
+
+static const char *
+apply_small(const char *text, struct t_small *c, struct conf_ctx *ctx)
+{
+	struct conf_doc *doc = parse_ok(text);
+
+	conf_ctx_init(ctx, 0, NULL);
+	(void)conf_apply(ctx, conf_doc_root(doc), small_table, c);
+	conf_doc_free(doc);
+	return conf_errors(ctx);
+}
+
+START_TEST(set_unsigned)
+{
+	struct t_small	 c = { 7, 7 };
+	struct conf_ctx	 ctx;
+
+	ck_assert_str_eq(apply_small("retries 10\nany 4294967295\n", &c, &ctx), "");
+	ck_assert_uint_eq(c.retries, 10);
+	ck_assert_uint_eq(c.any, UINT_MAX);
+	conf_ctx_free(&ctx);
+	c = (struct t_small){ 7, 7 };
+	ck_assert_ptr_nonnull(strstr(apply_small("retries 11\nany 4294967296\n",
+	    &c, &ctx), "t.conf:1: "));
+	ck_assert_ptr_nonnull(strstr(conf_errors(&ctx), "t.conf:2: "));
+	/* Refused values leave the fields as they were. */
+	ck_assert_uint_eq(c.retries, 7);
+	ck_assert_uint_eq(c.any, 7);
+	conf_ctx_free(&ctx);
+}
+END_TEST
+
 START_TEST(table_errors_accumulate_in_order)
 {
 	struct t_conf c;
@@ -1192,6 +1238,7 @@ conf_suite(void)
 
 	tc = tcase_create("directives");
 	tcase_add_test(tc, generic_setters);
+	tcase_add_test(tc, set_unsigned);
 	tcase_add_test(tc, table_errors_accumulate_in_order);
 	tcase_add_test(tc, suggestions);
 	tcase_add_test(tc, error_cap_and_long_names);
