@@ -354,6 +354,20 @@ net_addr_str(const struct net_addr *a, char *buf, size_t len)
 	return buf;
 }
 
+int
+net_addr_host(const struct net_addr *a, char *buf, size_t len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&a->ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&a->ss;
+	char	 host[INET6_ADDRSTRLEN] = "";
+
+	if (a->ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+	else if (a->ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+	return snprintf(buf, len, "%s", host);
+}
+
 uint16_t
 net_addr_port(const struct net_addr *a)
 {

@@ -54,6 +54,9 @@ int	 net_addr_resolve(const char *s, uint16_t default_port,
  * buf. A buffer of NET_ADDRSTRLEN always suffices; a smaller one that is
  * too small gives NULL with errno ENOSPC. */
 const char *net_addr_str(const struct net_addr *, char *buf, size_t len);
+/* The numeric host alone: "10.0.0.1", "::1" (no brackets, no port), ""
+ * for a Unix socket. The length net_addr_str would give, like snprintf. */
+int	 net_addr_host(const struct net_addr *, char *buf, size_t len);
 /* Port in host order, 0 for Unix sockets. */
 uint16_t net_addr_port(const struct net_addr *);
 /* Same family, address, port (and v6 scope) or same Unix path. */

@@ -59,7 +59,7 @@ set_server(struct conf_ctx *ctx, const struct conf_stmt *st,
 	struct dbr_conf	*conf = obj;
 	struct dbr_server_conf *s;
 	struct net_addr	 addr;
-	char		 err[256], host[NET_ADDRSTRLEN], *colon;
+	char		 err[256], host[NET_ADDRSTRLEN];
 	int		 i;
 
 	if (conf->nservers == DBR_MAX_SERVERS)
@@ -82,14 +82,8 @@ set_server(struct conf_ctx *ctx, const struct conf_stmt *st,
 			return conf_error(ctx, st, "out of memory");
 		return 0;
 	}
-	net_addr_str(&addr, host, sizeof(host));
-	colon = strrchr(host, ':');
-	s->port = (unsigned)strtoul(colon + 1, NULL, 10);
-	*colon = '\0';
-	if (host[0] == '[') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = '\0';
-	}
+	net_addr_host(&addr, host, sizeof(host));
+	s->port = net_addr_port(&addr);
 	if ((s->host = strdup(host)) == NULL)
 		return conf_error(ctx, st, "out of memory");
 	return 0;

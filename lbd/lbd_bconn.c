@@ -162,7 +162,7 @@ bconn_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 {
 	struct lb_bconn	*b = arg;
 	struct lb_pool_conf *pc = b->srv->pool->conf;
-	char		 host[NET_ADDRSTRLEN], err[256], *colon;
+	char		 host[NET_ADDRSTRLEN], err[256];
 	int		 rc;
 
 	switch (b->state) {
@@ -183,13 +183,7 @@ bconn_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 		if (pc->tls == NULL)
 			break;
 		/* The name checked is tls name, else the address's host. */
-		snprintf(host, sizeof(host), "%s", b->srv->addr_str);
-		if (host[0] == '[') {
-			memmove(host, host + 1, strlen(host));
-			if ((colon = strchr(host, ']')) != NULL)
-				*colon = '\0';
-		} else if ((colon = strrchr(host, ':')) != NULL)
-			*colon = '\0';
+		net_addr_host(&b->srv->addr, host, sizeof(host));
 		if ((b->io.tls = tls_conn_new(pc->tls, fd, pc->tls_name ?
 		    pc->tls_name : host, err, sizeof(err))) == NULL) {
 			bconn_fail(b, "TLS: %s", err);

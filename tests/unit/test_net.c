@@ -140,13 +140,23 @@ START_TEST(addr_parse_fields)
 {
 	struct net_addr	 a;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a.ss;
-	char		 err[256];
+	char		 err[256], host[NET_ADDRSTRLEN];
 
 	ck_assert_int_eq(net_addr_parse("10.0.0.1:8080", 0, &a, err,
 	    sizeof(err)), 0);
 	ck_assert_int_eq(a.ss.ss_family, AF_INET);
 	ck_assert_uint_eq(a.len, sizeof(struct sockaddr_in));
 	ck_assert_uint_eq(net_addr_port(&a), 8080);
+	ck_assert_int_eq(net_addr_host(&a, host, sizeof(host)), 8);
+	ck_assert_str_eq(host, "10.0.0.1");
+	ck_assert_int_eq(net_addr_parse("[::1]:3306", 0, &a, err,
+	    sizeof(err)), 0);
+	net_addr_host(&a, host, sizeof(host));
+	ck_assert_str_eq(host, "::1");
+	ck_assert_int_eq(net_addr_parse("unix:/run/x.sock", 0, &a, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(net_addr_host(&a, host, sizeof(host)), 0);
+	ck_assert_str_eq(host, "");
 
 	ck_assert_int_eq(net_addr_parse("[fe80::1%lo]:80", 0, &a, err,
 	    sizeof(err)), 0);
