@@ -116,12 +116,12 @@ static int
 servers_build(struct dbr *d, struct dbr_conf *conf, char *err,
     size_t errlen)
 {
-	struct dbr_server *next[DBR_MAX_SERVERS];
+	struct dbr_server *next[DBR_MAX_SERVERS] = { NULL };
 	bool		 kept[DBR_MAX_SERVERS] = { false };
+	bool		 made[DBR_MAX_SERVERS] = { false };
 	int		 i, j;
 
 	for (i = 0; i < conf->nservers; i++) {
-		next[i] = NULL;
 		for (j = 0; j < d->nservers && next[i] == NULL; j++)
 			if (!kept[j] && strcmp(d->servers[j]->name,
 			    conf->servers[i].name) == 0 &&
@@ -130,14 +130,14 @@ servers_build(struct dbr *d, struct dbr_conf *conf, char *err,
 				next[i] = d->servers[j];
 				kept[j] = true;
 			}
-		if (next[i] == NULL && (next[i] = server_new(d,
-		    &conf->servers[i])) == NULL)
-			goto nomem;
+		if (next[i] == NULL) {
+			if ((next[i] = server_new(d, &conf->servers[i])) == NULL)
+				goto nomem;
+			made[i] = true;
+			if ((next[i]->mon = dbr_mon_new(next[i])) == NULL)
+				goto nomem;
+		}
 	}
-	for (i = 0; i < conf->nservers; i++)
-		if (next[i]->mon == NULL &&
-		    (next[i]->mon = dbr_mon_new(next[i])) == NULL)
-			goto nomem;
 	/* Nothing can fail from here. */
 	for (j = 0; j < d->nservers; j++)
 		if (!kept[j]) {
@@ -151,17 +151,11 @@ servers_build(struct dbr *d, struct dbr_conf *conf, char *err,
 	d->nservers = conf->nservers;
 	return 0;
  nomem:
+	/* Only what this call made: the running servers stay as they were. */
 	for (i = 0; i < conf->nservers; i++)
-		if (next[i] != NULL && next[i]->conf != &conf->servers[i] &&
-		    (next[i]->mon == NULL || !kept[i])) {
-			bool old = false;
-
-			for (j = 0; j < d->nservers; j++)
-				old |= d->servers[j] == next[i];
-			if (!old) {
-				dbr_mon_free(next[i]->mon);
-				free(next[i]);
-			}
+		if (made[i]) {
+			dbr_mon_free(next[i]->mon);
+			free(next[i]);
 		}
 	return seterr(err, errlen, "out of memory building servers");
 }
