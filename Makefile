@@ -6,6 +6,7 @@
 #   make fuzz       build the libFuzzer targets and run each FUZZ_TIME seconds
 #   make bench      build bench/*.c (bench-build) and run the side-by-side
 #                   benchmarks in bench/
+#   make bench-NAME only bench/NAME.sh (BENCH_SMOKE=1 make bench-dbrouter)
 #   make demo       build and run the whole site on this machine
 #   make install    PREFIX=/usr/local DESTDIR=
 #
@@ -161,6 +162,12 @@ fuzz: fuzz-build
 bench: all bench-build
 	@set -e; for b in bench/*.sh; do [ -e "$$b" ] || continue; echo "== $$b"; \
 		STACKD_BUILD=$(CURDIR)/$(BUILD) sh "$$b"; done
+
+# One of them: bench-lbd, bench-dbrouter, ... (bench-build is phony, so
+# this pattern never applies to it).
+bench-%: all bench-build
+	@[ -e bench/$*.sh ] || { echo "no bench/$*.sh"; exit 1; }
+	STACKD_BUILD=$(CURDIR)/$(BUILD) sh bench/$*.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

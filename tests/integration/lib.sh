@@ -74,14 +74,8 @@ expect_match() {
 		fail "$1" "no match for /$3/ in:" "$(printf '%s' "$2" | head -n 10)"; fi
 }
 
-wait_for() {
-	local secs=$1; shift
-	local deadline=$(( $(date +%s%N) / 1000000 + secs * 1000 ))
-	until "$@" >/dev/null 2>&1; do
-		[ $(( $(date +%s%N) / 1000000 )) -ge $deadline ] && return 1
-		sleep 0.02
-	done
-}
+# wait_for: shared with bench/dbrouter.sh
+. "$STACKD_SRC/tests/integration/poll.sh"
 
 ok_wait() {
 	local name=$1 secs=$2; shift 2

@@ -3,6 +3,10 @@
 #   . "$(dirname "$0")/lib.sh"
 #   . "$(dirname "$0")/mariadb.sh"
 #
+# What it takes from lib.sh: T_DIR (a private temp dir), T_DAEMONS, pass,
+# fail and wait_for (poll.sh). bench/dbrouter.sh gives it its own T_DIR,
+# T_DAEMONS, pass and fail and sources poll.sh, without the rest of lib.sh.
+#
 # Real mariadbd servers (Debian 12: MariaDB 10.11) from fresh datadirs under
 # $T_DIR/db/NAME, on 127.0.0.1 ports, as whatever user the test runs as (root
 # inside `unshare -rn`, or an ordinary user). Each server is registered in
