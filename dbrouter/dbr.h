@@ -1,7 +1,9 @@
-/* dbrouter — MySQL primary/replica query router of www.foobar.com. This
- * first part holds the configuration and the monitor: every server is
- * checked over its own non-blocking libmariadb session for read_only,
- * replication state, lag and GTID positions. The private header. */
+/* dbrouter — MySQL primary/replica query router of www.foobar.com: the
+ * configuration, the monitor (every server is checked over its own
+ * non-blocking libmariadb session for read_only, replication state, lag
+ * and GTID positions), the client sessions that speak the server side of
+ * the protocol, and the backend connections and pools they route over.
+ * The private header. */
 #ifndef DBR_H
 #define DBR_H
 
@@ -10,13 +12,21 @@
 
 #include <mysql.h>
 
+#include "buf.h"
 #include "ev.h"
+#include "mysql_packet.h"
+#include "mysql_proto.h"
+#include "net.h"
+#include "query_class.h"
 #include "service.h"
 
 #define DBR_VERSION		"0.1"
 #define DBR_MAX_SERVERS		16
 #define DBR_NAME_MAX		64
 #define DBR_GTID_MAX		512
+#define DBR_MAX_LISTEN		8
+#define DBR_USER_MAX		81	/* MariaDB: 80 characters */
+#define DBR_DB_MAX		193	/* 64 characters, utf8mb3 */
 
 /* ---- configuration (dbr_conf.c) ---- */
 
@@ -26,6 +36,25 @@ struct dbr_server_conf {
 	char			*host;		/* TCP: numeric host, else NULL */
 	unsigned		 port;
 	char			*socket;	/* unix: path, else NULL */
+	struct net_addr		 addr;		/* for backend connections */
+};
+
+/* users-file: "NAME *HASH" per line (the mysql_native_password hash, as
+ * SELECT PASSWORD('pw') prints it), or "NAME" alone for no password. */
+struct dbr_user {
+	char			 name[DBR_USER_MAX];
+	bool			 has_password;
+	uint8_t			 stage2[20];	/* SHA1(SHA1(password)) */
+};
+
+struct dbr_users {
+	struct dbr_user		*v;
+	size_t			 n;
+};
+
+struct dbr_listen_conf {
+	char			*addr_str;
+	struct net_addr		 addr;
 };
 
 struct dbr_conf {
@@ -37,6 +66,21 @@ struct dbr_conf {
 	uint64_t		 check_interval_ms;
 	uint64_t		 check_timeout_ms;
 	unsigned		 fall, rise;
+	/* client side */
+	struct dbr_listen_conf	 listen[DBR_MAX_LISTEN];
+	int			 nlisten;
+	char			*users_file;
+	struct dbr_users	 users;
+	unsigned		 max_clients;
+	uint64_t		 client_idle_ms;
+	uint64_t		 max_packet;
+	/* routing */
+	uint64_t		 max_lag_ms;
+	uint64_t		 writer_wait_ms;
+	/* backends */
+	unsigned		 backend_max;	/* per server */
+	uint64_t		 backend_idle_ms;
+	uint64_t		 connect_timeout_ms;
 };
 
 void	*dbr_conf_load(const struct conf_stmt *, struct conf_ctx *);
@@ -44,6 +88,13 @@ void	 dbr_conf_free(void *);
 /* The password file: its first line. Refused if others may read it. */
 int	 dbr_read_secret(const char *path, char **out, char *err,
 	    size_t errlen);
+
+/* dbr_users.c */
+int	 dbr_users_load(const char *path, struct dbr_users *, char *err,
+	    size_t errlen);
+void	 dbr_users_free(struct dbr_users *);
+const struct dbr_user *dbr_users_find(const struct dbr_users *,
+	    const char *name, size_t len);
 
 /* ---- runtime ---- */
 
@@ -64,6 +115,11 @@ struct dbr_health {
 
 struct dbr;
 struct dbr_mon;
+struct dbr_bconn;
+struct dbr_client;
+
+/* Administrative state set with dbctl. */
+enum dbr_admin { ADMIN_READY, ADMIN_DRAIN, ADMIN_MAINT };
 
 struct dbr_server {
 	struct dbr		*dbr;
@@ -77,6 +133,16 @@ struct dbr_server {
 	uint64_t		 checks, check_failures;
 	uint64_t		 check_ms;	/* how long the last check took */
 	struct dbr_mon		*mon;
+	/* routing and backend connections */
+	enum dbr_admin		 admin;
+	struct dbr_bconn	*conns;		/* all of them */
+	struct dbr_bconn	*idle;		/* the pooled ones, LIFO */
+	unsigned		 nconns, nidle;
+	struct dbr_client	*waiters;	/* sessions waiting for a slot */
+	uint64_t		 queries;	/* commands routed here */
+	uint64_t		 queries_prev;	/* at the last rate tick */
+	double			 qps;
+	uint64_t		 connect_failures;
 };
 
 struct dbr {
@@ -85,6 +151,20 @@ struct dbr {
 	struct dbr_server	*servers[DBR_MAX_SERVERS];
 	int			 nservers;
 	bool			 stopping;
+	/* The server writes go to; NULL while there is none. writer_gen
+	 * counts its changes, so sessions notice a new one. */
+	struct dbr_server	*writer;
+	uint64_t		 writer_gen;
+	int			 lfds[DBR_MAX_LISTEN];
+	int			 nlfds;
+	struct dbr_client	*clients;
+	unsigned		 nclients;
+	unsigned		 replica_rr;	/* round robin over replicas */
+	struct ev_timer		 rate_timer;
+	struct metric		*m_queries;	/* {server, route} */
+	struct metric		*m_clients;
+	struct metric		*m_backends;	/* {server, state} */
+	struct metric		*m_client_errors;	/* {reason} */
 	struct metric		*m_up;		/* {server} */
 	struct metric		*m_read_only;
 	struct metric		*m_lag;
@@ -102,5 +182,79 @@ struct dbr_mon	*dbr_mon_new(struct dbr_server *);
 void	 dbr_mon_free(struct dbr_mon *);
 /* A check ended: ok, or why not (the monitor's own words). */
 void	 dbr_server_checked(struct dbr_server *, bool ok, const char *why);
+/* Make s the writer (NULL: none), logging why; sessions waiting for one
+ * resume. */
+void	 dbr_writer_set(struct dbr *, struct dbr_server *, const char *why);
+struct dbr_server *dbr_server_find(struct dbr *, const char *name);
+
+/* ---- backend connections (dbr_backend.c) ---- */
+
+/* Who a backend connection logs in as; pooled connections are reused
+ * only for the same identity. */
+struct dbr_ident {
+	char		 user[DBR_USER_MAX];
+	bool		 has_password;
+	uint8_t		 stage1[20];	/* SHA1(password) */
+	uint32_t	 caps;		/* what the client negotiated */
+	uint8_t		 charset;
+};
+
+struct dbr_bconn_ops {
+	/* Logged in (or reset, from the pool) and ready for a command. */
+	void	(*ready)(struct dbr_bconn *, void *arg);
+	/* New bytes in bc->in. */
+	void	(*input)(struct dbr_bconn *, void *arg);
+	/* Broken: the connection is already closed and freed. */
+	void	(*failed)(struct dbr_bconn *, const char *why, void *arg);
+};
+
+enum dbr_bc_state {
+	BC_CONNECTING, BC_GREETING, BC_AUTH, BC_RESETTING, BC_IDLE, BC_OWNED,
+};
+
+struct dbr_bconn {
+	struct dbr_server	*srv;
+	struct dbr_bconn	*next, *prev;		/* srv->conns */
+	struct dbr_bconn	*inext, *iprev;		/* srv->idle */
+	enum dbr_bc_state	 state;
+	int			 fd;
+	struct buf		 in, out;
+	struct dbr_ident	 id;
+	uint32_t		 caps;		/* negotiated with the server */
+	uint32_t		 thread_id;
+	char			 db[DBR_DB_MAX];	/* current, as we know */
+	struct ev_timer		 timer;		/* connect / idle timeout */
+	uint64_t		 idle_since;
+	const struct dbr_bconn_ops *ops;
+	void			*arg;
+	uint8_t			 seq;		/* next in the login exchange */
+	bool			 paused;	/* owner's output is full */
+};
+
+/* A connection for the session (ops, arg): an idle pooled one with the
+ * same identity (ready is deferred) or a new one. NULL when the server is
+ * at backend-max-connections (why says so); the caller waits. */
+struct dbr_bconn *dbr_bconn_get(struct dbr_server *, const struct dbr_ident *,
+	    const struct dbr_bconn_ops *, void *arg, char *why, size_t whylen);
+/* Stop or resume reading from the server (the owner's output is full). */
+void	 dbr_bconn_pause(struct dbr_bconn *, bool);
+/* Give it back: reset and pooled when reusable, else closed. */
+void	 dbr_bconn_put(struct dbr_bconn *, bool reusable);
+void	 dbr_bconn_close(struct dbr_bconn *);
+/* Queue bytes already in bc->out; flushes and watches for input. */
+void	 dbr_bconn_send(struct dbr_bconn *);
+/* Close every connection of s (server removed, or shutting down). */
+void	 dbr_bconns_close_all(struct dbr_server *);
+unsigned dbr_bconns_busy(const struct dbr_server *);
+
+/* ---- client sessions (dbr_client.c, dbr_route.c) ---- */
+
+int	 dbr_listen_start(struct dbr *, char *err, size_t errlen);
+void	 dbr_listen_stop(struct dbr *);
+void	 dbr_clients_close_all(struct dbr *);
+/* A backend slot freed up on s: wake a waiting session. */
+void	 dbr_server_slot_free(struct dbr_server *);
+/* The writer changed: sessions waiting for one go on. */
+void	 dbr_clients_writer_changed(struct dbr *);
 
 #endif

@@ -4,6 +4,12 @@
  *	monitor-user "dbrouter"
  *	monitor-password-file "/etc/stackd/dbrouter.monitor"
  *	check-interval 1s  check-timeout 800ms  fall 3  rise 2
+ *	listen "127.0.0.1:3307"			(or "unix:/run/stackd/mysql.sock")
+ *	users-file "/etc/stackd/dbrouter.users"
+ *	max-connections 1000  client-idle-timeout 8h  max-packet 16M
+ *	max-lag 10s  writer-wait 10s
+ *	backend-max-connections 200  backend-idle-timeout 60s
+ *	connect-timeout 2s
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,6 +80,7 @@ set_server(struct conf_ctx *ctx, const struct conf_stmt *st,
 	if (net_addr_parse(st->argv[2], 3306, &addr, err, sizeof(err)) == -1)
 		return conf_error(ctx, st, "server %s: %s", st->argv[1], err);
 	s = &conf->servers[conf->nservers++];
+	s->addr = addr;
 	if ((s->name = strdup(st->argv[1])) == NULL ||
 	    (s->addr_str = strdup(st->argv[2])) == NULL)
 		return conf_error(ctx, st, "out of memory");
@@ -102,6 +109,44 @@ set_password_file(struct conf_ctx *ctx, const struct conf_stmt *st,
 	return 0;
 }
 
+static int
+set_listen(struct conf_ctx *ctx, const struct conf_stmt *st,
+    const struct conf_directive *d, void *obj)
+{
+	struct dbr_conf	*conf = obj;
+	struct dbr_listen_conf *l;
+	char		 err[256];
+	int		 i;
+
+	if (conf->nlisten == DBR_MAX_LISTEN)
+		return conf_error(ctx, st, "listen: at most %d", DBR_MAX_LISTEN);
+	l = &conf->listen[conf->nlisten];
+	if (net_addr_parse(st->argv[1], 3306, &l->addr, err, sizeof(err)) == -1)
+		return conf_error(ctx, st, "listen: %s", err);
+	for (i = 0; i < conf->nlisten; i++)
+		if (net_addr_equal(&conf->listen[i].addr, &l->addr))
+			return conf_error(ctx, st, "listen: %s given twice",
+			    st->argv[1]);
+	if ((l->addr_str = strdup(st->argv[1])) == NULL)
+		return conf_error(ctx, st, "out of memory");
+	conf->nlisten++;
+	return 0;
+}
+
+static int
+set_users_file(struct conf_ctx *ctx, const struct conf_stmt *st,
+    const struct conf_directive *d, void *obj)
+{
+	struct dbr_conf	*conf = obj;
+	char		 err[512];
+
+	if (dbr_users_load(st->argv[1], &conf->users, err, sizeof(err)) == -1)
+		return conf_error(ctx, st, "users-file: %s", err);
+	if ((conf->users_file = strdup(st->argv[1])) == NULL)
+		return conf_error(ctx, st, "out of memory");
+	return 0;
+}
+
 static const struct conf_directive dbr_directives[] = {
 	SERVICE_DIRECTIVES(struct dbr_conf, svc),
 	{ "server", 2, 2, CONF_BLOCK_NONE, 0, set_server, 0, 0, 0 },
@@ -117,6 +162,30 @@ static const struct conf_directive dbr_directives[] = {
 	    offsetof(struct dbr_conf, fall), 1, 100 },
 	{ "rise", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_unsigned,
 	    offsetof(struct dbr_conf, rise), 1, 100 },
+	{ "listen", 1, 1, CONF_BLOCK_NONE, 0, set_listen, 0, 0, 0 },
+	{ "users-file", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, set_users_file,
+	    0, 0, 0 },
+	{ "max-connections", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,
+	    conf_set_unsigned, offsetof(struct dbr_conf, max_clients), 1,
+	    1000000 },
+	{ "client-idle-timeout", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,
+	    conf_set_duration, offsetof(struct dbr_conf, client_idle_ms),
+	    1000, 7 * 24 * 3600 * 1000ull },
+	{ "max-packet", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_size,
+	    offsetof(struct dbr_conf, max_packet), 1024, 1024 * 1024 * 1024 },
+	{ "max-lag", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_duration,
+	    offsetof(struct dbr_conf, max_lag_ms), 0, 24 * 3600 * 1000 },
+	{ "writer-wait", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_duration,
+	    offsetof(struct dbr_conf, writer_wait_ms), 0, 3600 * 1000 },
+	{ "backend-max-connections", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,
+	    conf_set_unsigned, offsetof(struct dbr_conf, backend_max), 1,
+	    100000 },
+	{ "backend-idle-timeout", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,
+	    conf_set_duration, offsetof(struct dbr_conf, backend_idle_ms),
+	    100, 24 * 3600 * 1000 },
+	{ "connect-timeout", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,
+	    conf_set_duration, offsetof(struct dbr_conf, connect_timeout_ms),
+	    10, 3600 * 1000 },
 	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
 };
 
@@ -133,6 +202,14 @@ dbr_conf_load(const struct conf_stmt *root, struct conf_ctx *ctx)
 	conf->check_timeout_ms = 800;
 	conf->fall = 3;
 	conf->rise = 2;
+	conf->max_clients = 1000;
+	conf->client_idle_ms = 8 * 3600 * 1000;
+	conf->max_packet = 16 * 1024 * 1024;
+	conf->max_lag_ms = 10 * 1000;
+	conf->writer_wait_ms = 10 * 1000;
+	conf->backend_max = 200;
+	conf->backend_idle_ms = 60 * 1000;
+	conf->connect_timeout_ms = 2000;
 	if (conf_apply(ctx, root, dbr_directives, conf) == 0) {
 		if (conf->nservers == 0)
 			conf_error(ctx, NULL, "server: at least one needed");
@@ -142,6 +219,9 @@ dbr_conf_load(const struct conf_stmt *root, struct conf_ctx *ctx)
 		if (conf->check_timeout_ms > conf->check_interval_ms)
 			conf_error(ctx, NULL, "check-timeout longer than "
 			    "check-interval");
+		if (conf->nlisten > 0 && conf->users_file == NULL)
+			conf_error(ctx, NULL, "users-file: needed to check "
+			    "the clients that connect to listen");
 	}
 	return conf;
 }
@@ -160,6 +240,10 @@ dbr_conf_free(void *arg)
 		free(conf->servers[i].host);
 		free(conf->servers[i].socket);
 	}
+	for (i = 0; i < conf->nlisten; i++)
+		free(conf->listen[i].addr_str);
+	free(conf->users_file);
+	dbr_users_free(&conf->users);
 	service_conf_clear(&conf->svc);
 	free(conf->monitor_user);
 	if (conf->monitor_password != NULL)

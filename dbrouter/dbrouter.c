@@ -1,6 +1,5 @@
 /* dbrouter — MySQL primary/replica router: main, service callbacks,
- * server state from the monitor, status and metrics. This first part
- * monitors the servers; routing clients comes with the protocol layer. */
+ * server state from the monitor, the writer, status and metrics. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +8,56 @@
 #include "log.h"
 #include "metrics.h"
 #include "dbr.h"
+#include "dbr_client.h"
 
 static const char *const role_names[] = { "unknown", "primary", "replica" };
+static const char *const admin_names[] = { "ready", "drain", "maint" };
+
+struct dbr_server *
+dbr_server_find(struct dbr *d, const char *name)
+{
+	int	 i;
+
+	for (i = 0; i < d->nservers; i++)
+		if (strcmp(d->servers[i]->name, name) == 0)
+			return d->servers[i];
+	return NULL;
+}
+
+void
+dbr_writer_set(struct dbr *d, struct dbr_server *s, const char *why)
+{
+	if (d->writer == s)
+		return;
+	log_warnx("writer: %s (was %s): %s", s != NULL ? s->name : "none",
+	    d->writer != NULL ? d->writer->name : "none", why);
+	d->writer = s;
+	d->writer_gen++;
+	dbr_clients_writer_changed(d);
+}
+
+/* Without failover the writer is what the servers say: the one that is up
+ * and writable and does not replicate. Two such servers is a split the
+ * router does not settle: it keeps the writer it had. */
+static void
+writer_from_roles(struct dbr *d)
+{
+	struct dbr_server *found = NULL;
+	int		 i, n = 0;
+
+	for (i = 0; i < d->nservers; i++)
+		if (d->servers[i]->up && d->servers[i]->role == ROLE_PRIMARY) {
+			found = d->servers[i];
+			n++;
+		}
+	if (n == 1)
+		dbr_writer_set(d, found, "the only writable server that is up");
+	else if (n == 0 && d->writer != NULL && !d->writer->up)
+		dbr_writer_set(d, NULL, "the writer is down");
+	else if (n > 1)
+		log_warnx("writer: %d servers are writable; keeping %s", n,
+		    d->writer != NULL ? d->writer->name : "none");
+}
 
 static const char *const *
 server_labels(struct dbr_server *s, const char *v[2])
@@ -59,6 +106,41 @@ dbr_server_checked(struct dbr_server *s, bool ok, const char *why)
 	gauge_set(metric_with(d->m_up, v), s->up ? 1 : 0);
 	gauge_set(metric_with(d->m_read_only, v), s->health.read_only ? 1 : 0);
 	gauge_set(metric_with(d->m_lag, v), (double)s->health.lag);
+	writer_from_roles(d);
+}
+
+/* Each second: queries per second per server, for status. */
+static void
+rate_tick(struct ev_loop *loop, void *arg)
+{
+	struct dbr	*d = arg;
+	int		 i;
+
+	for (i = 0; i < d->nservers; i++) {
+		struct dbr_server *s = d->servers[i];
+
+		s->qps = (double)(s->queries - s->queries_prev);
+		s->queries_prev = s->queries;
+	}
+	ev_timer_start(loop, &d->rate_timer, 1000);
+}
+
+/* Backend connections by state, counted when metrics are rendered. */
+static void
+render_backends(void *arg)
+{
+	struct dbr	*d = arg;
+	int		 i;
+
+	metric_clear(d->m_backends);
+	for (i = 0; i < d->nservers; i++) {
+		struct dbr_server *s = d->servers[i];
+
+		gauge_set(metric_with(d->m_backends, (const char *const[]){
+		    s->name, "busy", NULL }), dbr_bconns_busy(s));
+		gauge_set(metric_with(d->m_backends, (const char *const[]){
+		    s->name, "idle", NULL }), s->nidle);
+	}
 }
 
 static int
@@ -77,8 +159,22 @@ metrics_setup(struct dbr *d, char *err, size_t errlen)
 	d->m_checks = metrics_counter(m, "checks_total",
 	    "Monitor checks by server and result (ok, failed).",
 	    (const char *const[]){ "server", "result", NULL });
+	d->m_queries = metrics_counter(m, "queries_total",
+	    "Commands routed, by server and slot (primary, replica).",
+	    (const char *const[]){ "server", "route", NULL });
+	d->m_clients = metrics_gauge(m, "clients",
+	    "Client connections open.", NULL);
+	d->m_backends = metrics_gauge(m, "backend_connections",
+	    "Backend connections by server and state (busy, idle).",
+	    (const char *const[]){ "server", "state", NULL });
+	d->m_client_errors = metrics_counter(m, "client_errors_total",
+	    "Clients refused or closed, by reason.",
+	    (const char *const[]){ "reason", NULL });
 	if (d->m_up == NULL || d->m_read_only == NULL || d->m_lag == NULL ||
-	    d->m_checks == NULL)
+	    d->m_checks == NULL || d->m_queries == NULL ||
+	    d->m_clients == NULL || d->m_backends == NULL ||
+	    d->m_client_errors == NULL ||
+	    metrics_on_render(m, render_backends, d) == -1)
 		return seterr(err, errlen, "metrics registration failed");
 	return 0;
 }
@@ -98,16 +194,35 @@ server_new(struct dbr *d, struct dbr_server_conf *sc)
 	return s;
 }
 
+/* A server leaves: its connections close (their sessions are told) and
+ * sessions waiting for it look again. */
+static void
+server_free(struct dbr *d, struct dbr_server *s)
+{
+	struct dbr_client *c;
+
+	if (d->writer == s)
+		dbr_writer_set(d, NULL, "the writer was removed");
+	dbr_bconns_close_all(s);
+	while ((c = s->waiters) != NULL) {
+		s->waiters = c->wnext;
+		c->waiting_on = NULL;
+		route_resume(c);
+	}
+	dbr_mon_free(s->mon);
+	free(s);
+}
+
 static void
 servers_free(struct dbr *d)
 {
-	int	 i;
+	int		 i, n = d->nservers;
+	struct dbr_server *gone[DBR_MAX_SERVERS];
 
-	for (i = 0; i < d->nservers; i++) {
-		dbr_mon_free(d->servers[i]->mon);
-		free(d->servers[i]);
-	}
+	memcpy(gone, d->servers, sizeof(gone));
 	d->nservers = 0;
+	for (i = 0; i < n; i++)
+		server_free(d, gone[i]);
 }
 
 /* Servers for conf: kept by name and address (their state and session
@@ -138,17 +253,23 @@ servers_build(struct dbr *d, struct dbr_conf *conf, char *err,
 				goto nomem;
 		}
 	}
-	/* Nothing can fail from here. */
-	for (j = 0; j < d->nservers; j++)
-		if (!kept[j]) {
-			dbr_mon_free(d->servers[j]->mon);
-			free(d->servers[j]);
+	/* Nothing can fail from here. The new set is in place before the
+	 * dropped servers go, so sessions they wake choose among it. */
+	{
+		struct dbr_server *gone[DBR_MAX_SERVERS];
+		int		 ngone = 0;
+
+		for (j = 0; j < d->nservers; j++)
+			if (!kept[j])
+				gone[ngone++] = d->servers[j];
+		for (i = 0; i < conf->nservers; i++) {
+			next[i]->conf = &conf->servers[i];
+			d->servers[i] = next[i];
 		}
-	for (i = 0; i < conf->nservers; i++) {
-		next[i]->conf = &conf->servers[i];
-		d->servers[i] = next[i];
+		d->nservers = conf->nservers;
+		for (j = 0; j < ngone; j++)
+			server_free(d, gone[j]);
 	}
-	d->nservers = conf->nservers;
 	return 0;
  nomem:
 	/* Only what this call made: the running servers stay as they were. */
@@ -169,18 +290,59 @@ dbr_start(struct service *svc, void *confp, char *err, size_t errlen)
 	d->conf = confp;
 	if (metrics_setup(d, err, errlen) == -1)
 		return -1;
-	return servers_build(d, d->conf, err, errlen);
+	if (servers_build(d, d->conf, err, errlen) == -1)
+		return -1;
+	ev_timer_init(&d->rate_timer, rate_tick, d);
+	ev_timer_start(dbr_loop(d), &d->rate_timer, 1000);
+	return dbr_listen_start(d, err, errlen);
+}
+
+static bool
+same_listeners(const struct dbr_conf *a, const struct dbr_conf *b)
+{
+	int	 i;
+
+	if (a->nlisten != b->nlisten)
+		return false;
+	for (i = 0; i < a->nlisten; i++)
+		if (!net_addr_equal(&a->listen[i].addr, &b->listen[i].addr))
+			return false;
+	return true;
 }
 
 static int
 dbr_reload(struct service *svc, void *confp, char *err, size_t errlen)
 {
 	struct dbr	*d = service_arg(svc);
+	struct dbr_conf	*nc = confp;
 
-	if (servers_build(d, confp, err, errlen) == -1)
+	if (!same_listeners(d->conf, nc))
+		return seterr(err, errlen, "listen changed: that needs a "
+		    "restart");
+	/* Sessions read users, limits and timeouts through d->conf. */
+	if (servers_build(d, nc, err, errlen) == -1)
 		return -1;
-	d->conf = confp;
+	d->conf = nc;
 	return 0;
+}
+
+/* Graceful stop: no new clients; the ones there end when their command
+ * is answered (see cl_command_done), or at shutdown-timeout. */
+static void
+dbr_stop(struct service *svc)
+{
+	struct dbr	*d = service_arg(svc);
+	struct dbr_client *c, *next;
+
+	d->stopping = true;
+	dbr_listen_stop(d);
+	for (c = d->clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->state != CL_BUSY && c->state != CL_INFILE)
+			cl_close(c, "dbrouter stops");
+	}
+	if (d->nclients == 0)
+		service_stopped(svc);
 }
 
 static void
@@ -189,6 +351,10 @@ dbr_status(struct service *svc, struct ctl_conn *cc)
 	struct dbr	*d = service_arg(svc);
 	int		 i;
 
+	ctl_printf(cc, "writer: %s\n", d->writer != NULL ? d->writer->name :
+	    "none");
+	ctl_printf(cc, "clients: %u of %u\n", d->nclients,
+	    d->conf->max_clients);
 	for (i = 0; i < d->nservers; i++) {
 		struct dbr_server *s = d->servers[i];
 		struct dbr_health *h = &s->health;
@@ -201,7 +367,8 @@ dbr_status(struct service *svc, struct ctl_conn *cc)
 		ctl_printf(cc, "server %s: %s %s %s, read_only %d, "
 		    "replicating %s, io %s, sql %s, lag %s, gtid_current %s, "
 		    "gtid_slave %s, checks %llu, failed %llu, check %llums, "
-		    "check: %s\n", s->name, s->conf->addr_str,
+		    "admin %s, backends %u busy %u idle of %u, qps %.0f, "
+		    "queries %llu, check: %s\n", s->name, s->conf->addr_str,
 		    s->up ? "up" : "down", role_names[s->role], h->read_only,
 		    h->replicating ? "yes" : "no",
 		    h->io_running ? "yes" : "no", h->sql_running ? "yes" : "no",
@@ -209,14 +376,22 @@ dbr_status(struct service *svc, struct ctl_conn *cc)
 		    h->gtid_slave[0] ? h->gtid_slave : "-",
 		    (unsigned long long)s->checks,
 		    (unsigned long long)s->check_failures,
-		    (unsigned long long)s->check_ms, s->check_result);
+		    (unsigned long long)s->check_ms, admin_names[s->admin],
+		    dbr_bconns_busy(s), s->nidle, d->conf->backend_max, s->qps,
+		    (unsigned long long)s->queries, s->check_result);
 	}
 }
 
 static void
 dbr_cleanup(struct service *svc)
 {
-	servers_free(service_arg(svc));
+	struct dbr	*d = service_arg(svc);
+
+	d->stopping = true;
+	dbr_clients_close_all(d);
+	dbr_listen_stop(d);
+	ev_timer_stop(dbr_loop(d), &d->rate_timer);
+	servers_free(d);
 }
 
 static const struct service_ops dbr_ops = {
@@ -228,6 +403,7 @@ static const struct service_ops dbr_ops = {
 	.conf_free = dbr_conf_free,
 	.start = dbr_start,
 	.reload = dbr_reload,
+	.stop = dbr_stop,
 	.status = dbr_status,
 	.cleanup = dbr_cleanup,
 };

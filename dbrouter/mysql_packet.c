@@ -42,6 +42,13 @@ mysql_reader_init(struct mysql_reader *r, size_t max_len)
 }
 
 void
+mysql_reader_set_max(struct mysql_reader *r, size_t max_len)
+{
+	r->max_len = max_len ? max_len : DEFAULT_MAX_LEN;
+	r->gather.max = r->max_len;
+}
+
+void
 mysql_reader_free(struct mysql_reader *r)
 {
 	buf_free(&r->gather);

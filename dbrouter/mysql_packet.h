@@ -68,6 +68,8 @@ struct mysql_packet {
 
 /* max_len 0: 16 MiB. check_seq starts true with next_seq 0. */
 void	 mysql_reader_init(struct mysql_reader *, size_t max_len);
+/* A new cap (a server raises it once the client has logged in). */
+void	 mysql_reader_set_max(struct mysql_reader *, size_t max_len);
 void	 mysql_reader_free(struct mysql_reader *);
 /* A new command exchange: the next frame must carry seq. */
 void	 mysql_reader_expect(struct mysql_reader *, uint8_t seq);
