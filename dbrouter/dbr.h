@@ -13,6 +13,7 @@
 #include <mysql.h>
 
 #include "buf.h"
+#include "ctl.h"
 #include "ev.h"
 #include "mysql_packet.h"
 #include "mysql_proto.h"
@@ -186,6 +187,9 @@ void	 dbr_server_checked(struct dbr_server *, bool ok, const char *why);
  * resume. */
 void	 dbr_writer_set(struct dbr *, struct dbr_server *, const char *why);
 struct dbr_server *dbr_server_find(struct dbr *, const char *name);
+
+/* dbr_admin.c: dbrouter's own ctl commands. */
+extern const struct ctl_command dbr_commands[];
 
 /* ---- backend connections (dbr_backend.c) ---- */
 

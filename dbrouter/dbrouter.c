@@ -406,6 +406,7 @@ static const struct service_ops dbr_ops = {
 	.stop = dbr_stop,
 	.status = dbr_status,
 	.cleanup = dbr_cleanup,
+	.commands = dbr_commands,
 };
 
 int

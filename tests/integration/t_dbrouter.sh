@@ -124,6 +124,25 @@ expect_eq "a temporary table pins the session to the primary" "$out" 7
 out=$(q "INSERT INTO t (v) VALUES ('five'); SELECT LAST_INSERT_ID()")
 expect_eq "LAST_INSERT_ID() is read where the insert ran" "$out" 5
 
+# ---- drain and maint ----
+expect_eq "dbctl server drain answers" "$(ctl server drain db2)" "server db2: drain"
+s2=$(sel db2); s3=$(sel db3)
+for i in 1 2 3 4; do q "SELECT 1 FROM t LIMIT 1" >/dev/null; done
+expect_eq "a drained replica gets no reads" "$(( $(sel db2) - s2 ))" 0
+expect_eq "the other replica gets them" "$(( $(sel db3) - s3 ))" 4
+ctl server maint db3 >/dev/null
+s1=$(sel db1)
+q "SELECT 1 FROM t LIMIT 1" >/dev/null
+expect_eq "with no replica in service, reads go to the primary" "$(( $(sel db1) - s1 ))" 1
+expect_match "status shows the admin state" "$(ctl status | grep '^server db3')" "admin maint"
+fails "an unknown server is refused" ctl server drain nosuch
+expect_match "with a clear error" "$(ctl server drain nosuch 2>&1)" "no such server"
+fails "an unknown state is refused" ctl server sleep db2
+ctl server ready db2 >/dev/null; ctl server ready db3 >/dev/null
+s2=$(sel db2); s3=$(sel db3)
+for i in 1 2 3 4; do q "SELECT 1 FROM t LIMIT 1" >/dev/null; done
+expect_eq "ready puts them back" "$(( $(sel db2) - s2 + $(sel db3) - s3 ))" 4
+
 # ---- prepared statements ----
 s2=$(sel db2); s3=$(sel db3); s1=$(sel db1)
 out=$(q "PREPARE p FROM 'SELECT v FROM t WHERE id = ?'; SET @i = 2; EXECUTE p USING @i")
