@@ -78,6 +78,8 @@ struct dbr_conf {
 	/* routing */
 	uint64_t		 max_lag_ms;
 	uint64_t		 writer_wait_ms;
+	bool			 read_your_writes;
+	uint64_t		 ryw_timeout_ms;
 	/* backends */
 	unsigned		 backend_max;	/* per server */
 	uint64_t		 backend_idle_ms;
@@ -166,6 +168,7 @@ struct dbr {
 	struct metric		*m_clients;
 	struct metric		*m_backends;	/* {server, state} */
 	struct metric		*m_client_errors;	/* {reason} */
+	struct metric		*m_ryw;		/* {result} */
 	struct metric		*m_up;		/* {server} */
 	struct metric		*m_read_only;
 	struct metric		*m_lag;

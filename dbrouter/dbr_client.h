@@ -49,7 +49,9 @@ enum cl_step {
 	STEP_INIT_DB,		/* COM_INIT_DB to bring the slot's db along */
 	STEP_REPLAY,		/* a replayed SET */
 	STEP_PREPARE,		/* preparing the statement on this slot */
+	STEP_GTID_WAIT,		/* read-your-writes: the replica catches up */
 	STEP_COMMAND,		/* the client's command, relayed */
+	STEP_LAST_GTID,		/* read-your-writes: what the write made */
 	STEP_INFILE,		/* the file of LOAD DATA LOCAL */
 };
 
@@ -87,6 +89,10 @@ struct dbr_client {
 	int			 last_slot;	/* of the last statement */
 	struct cl_stmt		*stmts;
 	uint32_t		 next_stmt_id;
+	/* read-your-writes: the GTID of the session's last write, and the
+	 * replica known to have applied it */
+	char			 ryw_gtid[DBR_GTID_MAX];
+	struct dbr_server	*ryw_reached;
 
 	/* the current command */
 	struct buf		 cmd;		/* its payload, kept for retry */
@@ -98,6 +104,7 @@ struct dbr_client {
 	enum cl_step		 step;
 	struct mysql_resp	 resp;
 	bool			 relayed;	/* bytes of the answer sent */
+	char			 step_value[DBR_GTID_MAX];	/* one-value steps */
 	unsigned		 retries;
 	uint64_t		 wait_until;	/* waiting for a writer */
 };

@@ -8,6 +8,7 @@
  *	users-file "/etc/stackd/dbrouter.users"
  *	max-connections 1000  client-idle-timeout 8h  max-packet 16M
  *	max-lag 10s  writer-wait 10s
+ *	read-your-writes yes  read-your-writes-timeout 1s
  *	backend-max-connections 200  backend-idle-timeout 60s
  *	connect-timeout 2s
  */
@@ -177,6 +178,11 @@ static const struct conf_directive dbr_directives[] = {
 	    offsetof(struct dbr_conf, max_lag_ms), 0, 24 * 3600 * 1000 },
 	{ "writer-wait", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_duration,
 	    offsetof(struct dbr_conf, writer_wait_ms), 0, 3600 * 1000 },
+	{ "read-your-writes", 0, 1, CONF_BLOCK_NONE, CONF_ONCE,
+	    conf_set_flag, offsetof(struct dbr_conf, read_your_writes), 0, 0 },
+	{ "read-your-writes-timeout", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,
+	    conf_set_duration, offsetof(struct dbr_conf, ryw_timeout_ms), 0,
+	    3600 * 1000 },
 	{ "backend-max-connections", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,
 	    conf_set_unsigned, offsetof(struct dbr_conf, backend_max), 1,
 	    100000 },
@@ -207,6 +213,7 @@ dbr_conf_load(const struct conf_stmt *root, struct conf_ctx *ctx)
 	conf->max_packet = 16 * 1024 * 1024;
 	conf->max_lag_ms = 10 * 1000;
 	conf->writer_wait_ms = 10 * 1000;
+	conf->ryw_timeout_ms = 1000;
 	conf->backend_max = 200;
 	conf->backend_idle_ms = 60 * 1000;
 	conf->connect_timeout_ms = 2000;

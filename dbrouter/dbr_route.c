@@ -121,6 +121,8 @@ route_session_reset(struct dbr_client *c, bool keep_conns)
 	c->replay = NULL;
 	c->nreplay = 0;
 	c->pinned = false;
+	c->ryw_gtid[0] = '\0';
+	c->ryw_reached = NULL;
 	c->in_trans = false;
 	c->autocommit_off = false;
 	c->status = MYSQL_STATUS_AUTOCOMMIT;
@@ -379,6 +381,94 @@ send_command(struct dbr_client *c)
 	}
 }
 
+/* ---- read-your-writes ---- */
+
+/* The statement just answered changed data: a write, or the end of a
+ * transaction. */
+static bool
+command_wrote(const struct dbr_client *c)
+{
+	const struct cl_stmt *st = c->cmd_stmt;
+	uint8_t		 cmd = cmd_code(c);
+
+	if (cmd == MYSQL_COM_QUERY && c->qc_valid)
+		return c->qc.cls == QC_WRITE || (c->qc.flags & QC_TRX_END);
+	if ((cmd == MYSQL_COM_STMT_EXECUTE ||
+	    cmd == MYSQL_COM_STMT_BULK_EXECUTE) && st != NULL)
+		return st->cls == QC_WRITE || (st->flags & QC_TRX_END);
+	return false;
+}
+
+/* The first column of the first row of a one-value step's answer. */
+static void
+step_value(struct dbr_client *c, const struct mysql_frame *f)
+{
+	struct mysql_cur cur;
+	struct mysql_str v;
+
+	c->step_value[0] = '\0';
+	if (c->step != STEP_GTID_WAIT && c->step != STEP_LAST_GTID)
+		return;
+	mysql_cur_init(&cur, f->payload, f->len);
+	if (mysql_get_lenenc_str(&cur, &v) == 0 &&
+	    v.len < sizeof(c->step_value)) {
+		memcpy(c->step_value, v.p, v.len);
+		c->step_value[v.len] = '\0';
+	}
+}
+
+static int
+ryw_last_gtid_send(struct dbr_client *c, struct dbr_bconn *bc)
+{
+	static const char q[] = "SELECT @@last_gtid";
+
+	c->step = STEP_LAST_GTID;
+	c->step_value[0] = '\0';
+	mysql_resp_start(&c->resp, MYSQL_REPLY_RESULTSET, bc->caps);
+	return bc_command2(bc, MYSQL_COM_QUERY, q, sizeof(q) - 1);
+}
+
+/* A GTID as servers print them: domain-server-seqno, comma separated. */
+static bool
+gtid_valid(const char *g)
+{
+	return g[0] != '\0' && strspn(g, "0123456789-,") == strlen(g);
+}
+
+static void
+ryw_note(struct dbr_client *c, const char *gtid)
+{
+	if (!gtid_valid(gtid))
+		return;		/* nothing binlogged: nothing to wait for */
+	snprintf(c->ryw_gtid, sizeof(c->ryw_gtid), "%s", gtid);
+	c->ryw_reached = NULL;
+}
+
+static int
+ryw_wait_send(struct dbr_client *c, struct dbr_bconn *bc)
+{
+	char	 q[DBR_GTID_MAX + 64];
+	int	 n;
+
+	n = snprintf(q, sizeof(q), "SELECT MASTER_GTID_WAIT('%s', %.3f)",
+	    c->ryw_gtid, (double)c->d->conf->ryw_timeout_ms / 1000);
+	c->step = STEP_GTID_WAIT;
+	c->step_value[0] = '\0';
+	mysql_resp_start(&c->resp, MYSQL_REPLY_RESULTSET, bc->caps);
+	return bc_command2(bc, MYSQL_COM_QUERY, q, (size_t)n);
+}
+
+/* The replica did not catch up in time: this read goes to the primary. */
+static void
+ryw_fallback(struct dbr_client *c, struct dbr_server *s)
+{
+	log_debug("client %s (%u): server %s has not applied %s within "
+	    "read-your-writes-timeout; reading from the primary", c->peer,
+	    c->conn_id, s->name, c->ryw_gtid);
+	counter_inc(metric_with(c->d->m_ryw, (const char *const[]){
+	    "primary", NULL }));
+}
+
 /* Bring the target's connection along, one step per round trip, then
  * send the command. */
 static void
@@ -404,6 +494,9 @@ route_step(struct dbr_client *c)
 		mysql_resp_start(&c->resp, MYSQL_REPLY_PREPARE, bc->caps);
 		rv = bc_command2(bc, MYSQL_COM_STMT_PREPARE, st->sql,
 		    st->sql_len);
+	} else if (c->target == SLOT_REPLICA && c->ryw_gtid[0] != '\0' &&
+	    c->ryw_reached != bc->srv) {
+		rv = ryw_wait_send(c, bc);
 	} else {
 		send_command(c);
 		return;
@@ -880,6 +973,22 @@ step_done(struct dbr_client *c, struct dbr_bconn *bc)
 		if (st->last_slot == c->target)
 			st->last_slot = -1;	/* types are not bound there */
 		break;
+	case STEP_GTID_WAIT:
+		if (strcmp(c->step_value, "0") != 0) {
+			ryw_fallback(c, bc->srv);
+			c->target = SLOT_PRIMARY;
+			c->step = STEP_NONE;
+			route_go(c);
+			return;
+		}
+		c->ryw_reached = bc->srv;
+		counter_inc(metric_with(c->d->m_ryw, (const char *const[]){
+		    "replica", NULL }));
+		break;
+	case STEP_LAST_GTID:
+		ryw_note(c, c->step_value);
+		cl_command_done(c);
+		return;
 	default:
 		break;
 	}
@@ -930,6 +1039,13 @@ command_done(struct dbr_client *c, struct dbr_bconn *bc)
 		} else if (!c->pinned)
 			c->slot[c->target].replayed = c->nreplay;
 	}
+	if (c->target == SLOT_PRIMARY && !r->error && !c->in_trans &&
+	    c->d->conf->read_your_writes && command_wrote(c)) {
+		cl_flush(c);	/* the client has its answer meanwhile */
+		if (ryw_last_gtid_send(c, bc) == -1)
+			cl_close(c, "out of memory");
+		return;
+	}
 	cl_command_done(c);
 }
 
@@ -967,11 +1083,11 @@ slot_input(struct dbr_bconn *bc, void *arg)
 	struct dbr_client *c = arg;
 	struct mysql_frame f;
 	bool		 first;
+	uint64_t	 rows;
 	int		 rv;
 
-	if (slot_of(c, bc) != c->target ||
-	    (c->step != STEP_COMMAND && c->step != STEP_INIT_DB &&
-	    c->step != STEP_REPLAY && c->step != STEP_PREPARE)) {
+	if (slot_of(c, bc) != c->target || c->step == STEP_NONE ||
+	    c->step == STEP_INFILE) {
 		/* Nothing was asked of it. */
 		log_info("server %s: spoke unasked; connection closed",
 		    bc->srv->name);
@@ -988,7 +1104,10 @@ slot_input(struct dbr_bconn *bc, void *arg)
 		}
 		first = c->resp.state == MYSQL_RS_FIRST && !c->resp.in_long &&
 		    c->resp.results == 0;
+		rows = c->resp.rows;
 		rv = mysql_resp_feed(&c->resp, f.payload, f.len);
+		if (c->resp.rows == 1 && rows == 0)
+			step_value(c, &f);
 		if (rv == MYSQL_RESP_BAD) {
 			log_warnx("server %s: bad answer to %s: %s",
 			    bc->srv->name, mysql_cmd_name(cmd_code(c)),
@@ -1002,7 +1121,9 @@ slot_input(struct dbr_bconn *bc, void *arg)
 				cl_close(c, "out of memory");
 				return;
 			}
-		} else if (c->resp.error && relay_step_error(c, &f) == -1) {
+		} else if (c->resp.error && c->step != STEP_GTID_WAIT &&
+		    c->step != STEP_LAST_GTID &&
+		    relay_step_error(c, &f) == -1) {
 			cl_close(c, "out of memory");
 			return;
 		}
@@ -1024,7 +1145,11 @@ slot_input(struct dbr_bconn *bc, void *arg)
 		}
 		if (c->step == STEP_COMMAND)
 			command_done(c, bc);
-		else if (c->resp.error) {
+		else if (c->resp.error && (c->step == STEP_GTID_WAIT ||
+		    c->step == STEP_LAST_GTID)) {
+			c->step_value[0] = '\0';	/* as if it timed out */
+			step_done(c, bc);
+		} else if (c->resp.error) {
 			if (c->step == STEP_PREPARE && c->cmd_stmt != NULL &&
 			    cmd_code(c) == MYSQL_COM_STMT_PREPARE)
 				stmt_free(c, c->cmd_stmt);

@@ -170,8 +170,12 @@ metrics_setup(struct dbr *d, char *err, size_t errlen)
 	d->m_client_errors = metrics_counter(m, "client_errors_total",
 	    "Clients refused or closed, by reason.",
 	    (const char *const[]){ "reason", NULL });
+	d->m_ryw = metrics_counter(m, "read_your_writes_total",
+	    "Reads after a write: on a replica that had applied it, or on "
+	    "the primary when none had within read-your-writes-timeout.",
+	    (const char *const[]){ "result", NULL });
 	if (d->m_up == NULL || d->m_read_only == NULL || d->m_lag == NULL ||
-	    d->m_checks == NULL || d->m_queries == NULL ||
+	    d->m_checks == NULL || d->m_queries == NULL || d->m_ryw == NULL ||
 	    d->m_clients == NULL || d->m_backends == NULL ||
 	    d->m_client_errors == NULL ||
 	    metrics_on_render(m, render_backends, d) == -1)
@@ -203,6 +207,9 @@ server_free(struct dbr *d, struct dbr_server *s)
 
 	if (d->writer == s)
 		dbr_writer_set(d, NULL, "the writer was removed");
+	for (c = d->clients; c != NULL; c = c->next)
+		if (c->ryw_reached == s)
+			c->ryw_reached = NULL;
 	dbr_bconns_close_all(s);
 	while ((c = s->waiters) != NULL) {
 		s->waiters = c->wnext;

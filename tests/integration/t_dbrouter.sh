@@ -143,6 +143,34 @@ s2=$(sel db2); s3=$(sel db3)
 for i in 1 2 3 4; do q "SELECT 1 FROM t LIMIT 1" >/dev/null; done
 expect_eq "ready puts them back" "$(( $(sel db2) - s2 + $(sel db3) - s3 ))" 4
 
+# ---- read-your-writes ----
+# The replicas apply 2 s late (MASTER_DELAY), so a read right after a
+# write does not see it there.
+for r in db2 db3; do db_sql $r "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=2; START SLAVE"; done
+expect_eq "without read-your-writes a read after a write misses it on a delayed replica" \
+	"$(q "INSERT INTO t (v) VALUES ('ryw1'); SELECT COUNT(*) FROM t WHERE v = 'ryw1'")" 0
+reload_with() {
+	cp "$T_DIR/dbrouter.conf" "$T_DIR/dbrouter.conf.base"
+	printf '%s\n' "$@" >> "$T_DIR/dbrouter.conf"
+	ctl reload >/dev/null
+	local rv=$?
+	cp "$T_DIR/dbrouter.conf.base" "$T_DIR/dbrouter.conf"
+	return $rv
+}
+ryw_count() { ctl metrics | awk -v r="result=\"$1\"" 'index($0, "read_your_writes_total{" r "}") { print $2 }'; }
+ok "reload with read-your-writes and a 300ms timeout" reload_with "read-your-writes yes" "read-your-writes-timeout 300ms"
+expect_eq "with it, the read sees the write" \
+	"$(q "INSERT INTO t (v) VALUES ('ryw2'); SELECT COUNT(*) FROM t WHERE v = 'ryw2'")" 1
+expect_eq "(the replica had not caught up: the read went to the primary)" "$(ryw_count primary)" 1
+ok "reload with a 5s timeout" reload_with "read-your-writes yes" "read-your-writes-timeout 5s"
+s2=$(sel db2); s3=$(sel db3)
+expect_eq "a read waits for the replica to apply the write" \
+	"$(q "INSERT INTO t (v) VALUES ('ryw3'); SELECT COUNT(*) FROM t WHERE v = 'ryw3'")" 1
+expect_eq "and runs there" "$(ryw_count replica)" 1
+ok "(the replica counted the wait and the read)" test $(( $(sel db2) - s2 + $(sel db3) - s3 )) -ge 2
+for r in db2 db3; do db_sql $r "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=0; START SLAVE"; done
+ok "reload back to the plain config" ctl reload
+
 # ---- prepared statements ----
 s2=$(sel db2); s3=$(sel db3); s1=$(sel db1)
 out=$(q "PREPARE p FROM 'SELECT v FROM t WHERE id = ?'; SET @i = 2; EXECUTE p USING @i")
