@@ -41,7 +41,8 @@
 #define FWD_BAN6		"ban_v6"
 #define FWD_RATE_TIMEOUT_MS	60000		/* per-source rate state kept */
 #define FWD_BANS_MAX		100000		/* bans fwd keeps */
-#define FWD_STATE_FILE_MAX	(8 * 1024 * 1024)
+#define FWD_STATE_FILE_MAX	(32 * 1024 * 1024)
+#define FWD_STATE_LINES_MAX	(4 * FWD_BANS_MAX)	/* journal lines read */
 
 struct fw_group {
 	char		*name;
@@ -184,7 +185,9 @@ struct fw_ban {
 
 struct fw_bans {
 	struct fw_ban	*v;
-	size_t		 n;
+	size_t		 n, vcap;
+	uint32_t	*idx;		/* hash index of v (fwd_state.c) */
+	size_t		 cap;		/* slots in idx, a power of two */
 };
 
 int		 fw_parse_addr(const char *, struct fw_elem *);
@@ -192,7 +195,8 @@ ssize_t		 fw_bans_find(const struct fw_bans *, const struct fw_elem *);
 /* Add, or replace the ban of the same address; -1 when full. */
 int		 fw_bans_put(struct fw_bans *, const struct fw_ban *);
 bool		 fw_bans_del(struct fw_bans *, const struct fw_elem *);
-void		 fw_bans_prune(struct fw_bans *, uint64_t now_ms);
+/* Drops the bans expired by now_ms; returns how many. */
+size_t		 fw_bans_prune(struct fw_bans *, uint64_t now_ms);
 void		 fw_bans_free(struct fw_bans *);
 /* State file text into out (bans expired by now_ms dropped); returns the
  * number of bad lines, each reported to bad (may be NULL). */
@@ -200,6 +204,8 @@ typedef void	 (*fw_state_bad_cb)(unsigned line, const char *why, void *arg);
 unsigned	 fw_state_parse(const char *text, size_t len, uint64_t now_ms,
 		    struct fw_bans *out, fw_state_bad_cb bad, void *arg);
 int		 fw_state_format(const struct fw_bans *, struct buf *out);
+/* One journal line: "ban ..." (add) or "unban ADDRESS". -1 when full. */
+int		 fw_state_line(const struct fw_ban *, bool add, struct buf *out);
 
 /* What each message of a batch is about, by sequence number. */
 struct fw_seqinfo {
@@ -242,6 +248,9 @@ int		 fw_nl_genid(struct fw_nl *, uint32_t *genid, char *err,
 /* Send a batch; -1 with err naming the policy line of the first error. */
 int		 fw_nl_send(struct fw_nl *, const struct fw_batch *, char *err,
 		    size_t errlen);
+/* The generation the last batch's commit produced (the kernel echoes it),
+ * 0 if none came. */
+uint32_t	 fw_nl_commit_genid(const struct fw_nl *);
 typedef void	 (*fw_counter_cb)(const char *name, uint64_t pkts,
 		    uint64_t bytes, void *arg);
 int		 fw_nl_counters(struct fw_nl *, fw_counter_cb, void *arg,
@@ -296,6 +305,7 @@ struct fwd {
 	struct fw_ruleset rs;		/* what the kernel holds */
 	uint64_t	*last_pkts;	/* per rs counter, as last read */
 	uint64_t	*last_bytes;
+	size_t		 counter_hint;	/* where the next counter likely is */
 	struct metric	*m_pkts, *m_bytes;
 	uint64_t	 applies, failures;
 	uint32_t	 own_genid;	/* generation after fwd's last commit */
@@ -305,9 +315,16 @@ struct fwd {
 	uint64_t	 drift_events, drift_repairs, drift_failures;
 	uint64_t	 other_events, overruns;
 	struct fw_bans	 bans;		/* what fwctl ban asked for */
+	bool		 elems_unknown;	/* the ban sets may hold elements
+					 * bans lacks: read them back */
 	uint64_t	 ban_us_last;	/* build + send + ack of the last */
 	struct ev_timer	 save;		/* state file written after the reply */
 	bool		 save_init;
+	struct buf	 journal;	/* state file lines not yet appended */
+	size_t		 journal_queued;	/* lines in journal */
+	size_t		 journal_lines;	/* lines in the file */
+	char		*journal_path;	/* the file they go to; NULL: write
+					 * it whole next */
 	uint64_t	 save_failures;
 };
 

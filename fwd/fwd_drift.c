@@ -31,6 +31,7 @@ resync(struct ev_loop *loop, void *arg)
 		log_warnx("netlink monitor overrun and the ruleset generation "
 		    "moved (%u, fwd's last %u): full resync", gen, fw->own_genid);
 	}
+	fw->elems_unknown = true;	/* keep elements others added */
 	fw->overrun = fw->drifted = false;
 	if (fwd_apply(fw, fw->policy, err, sizeof(err)) == -1) {
 		fw->drift_failures++;
@@ -59,6 +60,7 @@ on_event(enum fw_mon_event ev, const char *what, uint32_t portid, void *arg)
 			    FWD_TABLE, what, portid);
 		fw->drift_events++;
 		fw->drifted = true;
+		fw->elems_unknown = true;
 		break;
 	case FW_MON_OVERRUN:
 		fw->overruns++;
