@@ -130,7 +130,7 @@ fwd_apply(struct fwd *fw, struct fw_policy *p, char *err, size_t errlen)
 		snprintf(err, errlen, "apply: out of memory");
 		goto out;
 	}
-	if (fwd_bans_elems(fw, &bans, &nbans, err, errlen) == -1)
+	if (fwd_bans_elems(fw, &bans, &nbans, NULL, err, errlen) == -1)
 		goto out;
 	sync_counters(fw);
 	if (fw_nl_genid(fw->nl, &genid, err, errlen) == 0 &&
@@ -159,6 +159,8 @@ out:
 			fw_policy_free(fw->policy);
 		fw->policy = p;
 		fw->applies++;
+		fw_mon_buffer(fw->mon, p->monitor_buffer != 0 ?
+		    p->monitor_buffer : FWD_MONITOR_BUFFER);
 		fw->elems_unknown = false;	/* read back or never changed */
 		fwd_note_genid(fw);
 		log_info("applied table inet %s: %zu rules, %zu sets, %zu "

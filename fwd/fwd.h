@@ -41,6 +41,7 @@
 #define FWD_BAN6		"ban_v6"
 #define FWD_RATE_TIMEOUT_MS	60000		/* per-source rate state kept */
 #define FWD_BANS_MAX		100000		/* bans fwd keeps */
+#define FWD_MONITOR_BUFFER	(4 * 1024 * 1024)
 #define FWD_STATE_FILE_MAX	(32 * 1024 * 1024)
 #define FWD_STATE_LINES_MAX	(4 * FWD_BANS_MAX)	/* journal lines read */
 
@@ -93,6 +94,8 @@ struct fw_policy {
 	struct fw_allow	*allows;
 	size_t		 nallows;
 	char		*state_file;	/* bans kept here, or NULL */
+	uint64_t	 monitor_buffer;	/* SO_RCVBUF of the monitor, 0:
+					 * FWD_MONITOR_BUFFER */
 	unsigned	 refs;		/* the service's, fwd's running one */
 };
 
@@ -285,6 +288,9 @@ struct fw_mon;
 struct fw_mon	*fw_mon_open(struct ev_loop *, uint32_t own, fw_mon_cb,
 		    void *arg, char *err, size_t errlen);
 void		 fw_mon_close(struct fw_mon *);
+/* The receive buffer (monitor-buffer); the kernel caps it at
+ * net.core.rmem_max and doubles it. */
+void		 fw_mon_buffer(struct fw_mon *, uint64_t bytes);
 /* Leave the event group while fwd's own big batch commits (the kernel
  * then builds no event per rule and element: a third of an apply's
  * time), and join again after it, reporting FW_MON_RESUMED. */
@@ -312,6 +318,7 @@ struct fwd {
 	struct ev_timer	 resync;	/* drift seen: re-apply soon */
 	bool		 drifted;	/* foreign change seen: re-apply */
 	bool		 overrun;	/* events lost: compare generations */
+	bool		 lost;		/* ENOBUFS seen (logged once) */
 	uint64_t	 drift_events, drift_repairs, drift_failures;
 	uint64_t	 other_events, overruns;
 	struct fw_bans	 bans;		/* what fwctl ban asked for */
@@ -343,7 +350,7 @@ void		 fwd_drift_status(struct fwd *, struct ctl_conn *);
  * frees *out); the ctl commands. */
 void		 fwd_bans_load(struct fwd *, const struct fw_policy *);
 int		 fwd_bans_elems(struct fwd *, struct fw_elem **out, size_t *n,
-		    char *err, size_t errlen);
+		    size_t *missing, char *err, size_t errlen);
 void		 fwd_bans_status(struct fwd *, struct ctl_conn *);
 void		 fwd_bans_stop(struct fwd *);
 void		 fwd_cmd_ban(struct ctl_conn *, int, char **, void *);
@@ -360,5 +367,8 @@ void		 fwd_confirm_status(struct fwd *, struct ctl_conn *);
 void		 fwd_cmd_apply(struct ctl_conn *, int, char **, void *);
 void		 fwd_cmd_confirm(struct ctl_conn *, int, char **, void *);
 void		 fwd_cmd_diff(struct ctl_conn *, int, char **, void *);
+/* Does the live table hold fw->rs and every ban of fw->bans? 1 yes, 0 no
+ * (why says what differs), -1 error (in why). */
+int		 fwd_table_matches(struct fwd *, char *why, size_t whylen);
 
 #endif

@@ -231,8 +231,8 @@ elem_cmp(const void *a, const void *b)
 }
 
 int
-fwd_bans_elems(struct fwd *fw, struct fw_elem **out, size_t *n, char *err,
-    size_t errlen)
+fwd_bans_elems(struct fwd *fw, struct fw_elem **out, size_t *n,
+    size_t *missing, char *err, size_t errlen)
 {
 	struct elems	 l = { NULL, 0 };
 	struct fw_elem	 e;
@@ -269,6 +269,8 @@ fwd_bans_elems(struct fwd *fw, struct fw_elem **out, size_t *n, char *err,
 	}
 	*out = l.e;
 	*n = l.n;
+	if (missing != NULL)
+		*missing = l.n - nk;
 	return 0;
 }
 
