@@ -120,7 +120,7 @@ fwd_apply(struct fwd *fw, struct fw_policy *p, char *err, size_t errlen)
 
 	if (fw_compile(p, &rs, err, errlen) == -1)
 		return -1;
-	if (fw->guard && fwd_guard_check(fw, &rs, err, errlen) == -1) {
+	if (fw->guard && fwd_guard_check(fw, p, &rs, err, errlen) == -1) {
 		fw_ruleset_free(&rs);
 		return -1;
 	}
@@ -206,13 +206,18 @@ static int
 fwd_reload(struct service *svc, void *conf, char *err, size_t errlen)
 {
 	struct fwd	*fw = service_arg(svc);
+	int		 rc;
 
 	if (fwd_confirm_pending(fw)) {
 		snprintf(err, errlen, "an apply awaits \"fwctl confirm\": "
 		    "confirm it or let it roll back first");
 		return -1;
 	}
-	return fwd_apply(fw, conf, err, errlen);
+	/* reload, SIGHUP and apply check SSH sessions; apply --force not. */
+	fw->guard = !fw->force;
+	rc = fwd_apply(fw, conf, err, errlen);
+	fw->guard = false;
+	return rc;
 }
 
 static void

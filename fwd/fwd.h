@@ -166,12 +166,18 @@ typedef bool	 (*fw_in_set_cb)(const char *set, int family,
 		    const uint8_t *addr, void *arg);
 bool		 fw_ruleset_admits(const struct fw_ruleset *, int family,
 		    const uint8_t *addr, uint16_t port, fw_in_set_cb, void *arg);
-/* The remote address of each established TCP connection to local port
- * (text of /proc/net/tcp or tcp6; fw_ssh_peers reads both). */
-typedef void	 (*fw_peer_cb)(int family, const uint8_t *addr, void *arg);
+/* The remote address of each established TCP connection to a local port
+ * from lo to hi (text of /proc/net/tcp or tcp6; fw_ssh_peers reads both,
+ * for each range of ports). */
+typedef void	 (*fw_peer_cb)(int family, const uint8_t *addr,
+		    uint16_t local_port, void *arg);
 void		 fw_proc_tcp_parse(const char *text, int family,
-		    uint16_t local_port, fw_peer_cb, void *arg);
-int		 fw_ssh_peers(uint16_t port, fw_peer_cb, void *arg);
+		    uint16_t port_lo, uint16_t port_hi, fw_peer_cb, void *arg);
+int		 fw_ssh_peers(const struct fw_port *, size_t nports, fw_peer_cb,
+		    void *arg);
+/* The tcp ports of p's service named ssh appended to out[n..max). */
+size_t		 fw_ssh_ports(const struct fw_policy *p, struct fw_port *out,
+		    size_t n, size_t max);
 
 /* A set element the apply restores (a ban still running). */
 struct fw_elem {
@@ -305,6 +311,7 @@ struct fwd {
 	struct fw_policy *prev;		/* to restore unless confirmed */
 	bool		 keep_prev;	/* next apply keeps the old in prev */
 	bool		 guard;		/* next apply checks SSH sessions */
+	bool		 force;		/* apply --force: next reload doesn't */
 	struct ev_timer	 confirm;	/* rollback when it fires */
 	uint64_t	 confirm_at;	/* ev_now of the deadline */
 	uint64_t	 rollbacks;
@@ -361,8 +368,8 @@ void		 fwd_cmd_list(struct ctl_conn *, int, char **, void *);
 void		 fwd_confirm_init(struct fwd *);
 void		 fwd_confirm_stop(struct fwd *);
 bool		 fwd_confirm_pending(const struct fwd *);
-int		 fwd_guard_check(struct fwd *, const struct fw_ruleset *,
-		    char *err, size_t errlen);
+int		 fwd_guard_check(struct fwd *, const struct fw_policy *,
+		    const struct fw_ruleset *, char *err, size_t errlen);
 void		 fwd_confirm_status(struct fwd *, struct ctl_conn *);
 void		 fwd_cmd_apply(struct ctl_conn *, int, char **, void *);
 void		 fwd_cmd_confirm(struct ctl_conn *, int, char **, void *);

@@ -341,16 +341,18 @@ END_TEST
 struct peers {
 	int	 family[4];
 	uint8_t	 addr[4][16];
+	uint16_t port[4];
 	int	 n;
 };
 
 static void
-peer(int family, const uint8_t *addr, void *arg)
+peer(int family, const uint8_t *addr, uint16_t port, void *arg)
 {
 	struct peers	*p = arg;
 
 	if (p->n < 4) {
 		p->family[p->n] = family;
+		p->port[p->n] = port;
 		memcpy(p->addr[p->n++], addr, family == AF_INET ? 4 : 16);
 	}
 }
@@ -381,9 +383,10 @@ START_TEST(test_guard)
 	struct fw_ruleset rs;
 	char		 errors[1024], err[256];
 	uint8_t		 other[4] = { 198, 51, 100, 1 };
+	struct fw_port	 ports[8];
 
-	fw_proc_tcp_parse(tcp, AF_INET, 22, peer, &p);
-	fw_proc_tcp_parse(tcp6, AF_INET6, 22, peer, &p);
+	fw_proc_tcp_parse(tcp, AF_INET, 22, 22, peer, &p);
+	fw_proc_tcp_parse(tcp6, AF_INET6, 22, 22, peer, &p);
 	ck_assert_int_eq(p.n, 2);
 	ck_assert_int_eq(p.family[0], AF_INET);
 	ck_assert_mem_eq(p.addr[0], ((uint8_t[]){ 192, 0, 2, 10 }), 4);
@@ -401,7 +404,30 @@ START_TEST(test_guard)
 	other[0] = 127;		/* over lo */
 	ck_assert(fw_ruleset_admits(&rs, AF_INET, other, 22, no_set, NULL));
 	fw_ruleset_free(&rs);
+
+	/* The SSH ports: the service named ssh's tcp ports, each once. */
+	ck_assert_uint_eq(fw_ssh_ports(pol, ports, 0, 8), 1);
+	ck_assert_uint_eq(ports[0].lo, 22);
+	ck_assert_uint_eq(fw_ssh_ports(pol, ports, 1, 8), 1);
 	fw_policy_free(pol);
+	pol = load("service ssh {\ntcp 2222 2300-2301\nudp 60000\n}\n"
+	    "allow ssh\n", errors, sizeof(errors));
+	ck_assert_ptr_nonnull(pol);
+	ck_assert_uint_eq(fw_ssh_ports(pol, ports, 1, 8), 3);
+	ck_assert_uint_eq(ports[1].lo, 2222);
+	ck_assert_uint_eq(ports[2].lo, 2300);
+	ck_assert_uint_eq(ports[2].hi, 2301);
+	fw_policy_free(pol);
+	pol = load("service web { tcp 80 }\nallow web\n", errors,
+	    sizeof(errors));
+	ck_assert_uint_eq(fw_ssh_ports(pol, ports, 0, 8), 0);
+	fw_policy_free(pol);
+
+	/* A range of local ports, and the port each peer came to. */
+	p.n = 0;
+	fw_proc_tcp_parse(tcp, AF_INET, 20, 80, peer, &p);
+	ck_assert_int_eq(p.n, 2);
+	ck_assert_uint_eq(p.port[1], 80);
 }
 END_TEST
 
