@@ -1,6 +1,8 @@
 /* statefile — reading a daemon's state file whole, and replacing it
  * atomically (temporary file, fsync, rename, fsync of the directory), so a
- * crash leaves the old file or the new one, never half of either. The
+ * crash leaves the old file or the new one, never half of either; or
+ * appending to it (a journal: fdatasync before returning, so only a torn
+ * last line can be lost, which the reader then reports and skips). The
  * formats belong to the daemons (lbd_state.c, fwd_state.c). */
 #include <errno.h>
 #include <fcntl.h>
@@ -135,5 +137,41 @@ state_file_write(const char *path, const void *data, size_t len, char *err,
 		close(fd);
 	unlink(tmp);
 	free(tmp);
+	return -1;
+}
+
+int
+state_file_append(const char *path, const void *data, size_t len, char *err,
+    size_t errlen)
+{
+	const char	*p = data;
+	ssize_t		 n;
+	int		 fd, created = 0;
+
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)) == -1 &&
+	    errno == ENOENT) {
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		created = 1;
+	}
+	if (fd == -1)
+		return seterr(err, errlen, "open %s: %s", path, strerror(errno));
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fdatasync(fd) == -1)
+		goto fail;
+	if (close(fd) == -1)
+		return seterr(err, errlen, "close %s: %s", path,
+		    strerror(errno));
+	return created ? sync_dir(path, err, errlen) : 0;
+ fail:
+	seterr(err, errlen, "append to %s: %s", path, strerror(errno));
+	close(fd);
 	return -1;
 }

@@ -17,4 +17,9 @@ int	 state_file_read(const char *path, size_t max, struct buf *out,
 int	 state_file_write(const char *path, const void *data, size_t len,
 	    char *err, size_t errlen);
 
+/* Append data to path (created mode 0644 if missing), then fdatasync: 0, or
+ * -1 with err (part of data may have been written). */
+int	 state_file_append(const char *path, const void *data, size_t len,
+	    char *err, size_t errlen);
+
 #endif

@@ -41,7 +41,9 @@
 #define FWD_BAN6		"ban_v6"
 #define FWD_RATE_TIMEOUT_MS	60000		/* per-source rate state kept */
 #define FWD_BANS_MAX		100000		/* bans fwd keeps */
-#define FWD_STATE_FILE_MAX	(8 * 1024 * 1024)
+#define FWD_MONITOR_BUFFER	(4 * 1024 * 1024)
+#define FWD_STATE_FILE_MAX	(32 * 1024 * 1024)
+#define FWD_STATE_LINES_MAX	(4 * FWD_BANS_MAX)	/* journal lines read */
 
 struct fw_group {
 	char		*name;
@@ -92,6 +94,8 @@ struct fw_policy {
 	struct fw_allow	*allows;
 	size_t		 nallows;
 	char		*state_file;	/* bans kept here, or NULL */
+	uint64_t	 monitor_buffer;	/* SO_RCVBUF of the monitor, 0:
+					 * FWD_MONITOR_BUFFER */
 	unsigned	 refs;		/* the service's, fwd's running one */
 };
 
@@ -162,12 +166,18 @@ typedef bool	 (*fw_in_set_cb)(const char *set, int family,
 		    const uint8_t *addr, void *arg);
 bool		 fw_ruleset_admits(const struct fw_ruleset *, int family,
 		    const uint8_t *addr, uint16_t port, fw_in_set_cb, void *arg);
-/* The remote address of each established TCP connection to local port
- * (text of /proc/net/tcp or tcp6; fw_ssh_peers reads both). */
-typedef void	 (*fw_peer_cb)(int family, const uint8_t *addr, void *arg);
+/* The remote address of each established TCP connection to a local port
+ * from lo to hi (text of /proc/net/tcp or tcp6; fw_ssh_peers reads both,
+ * for each range of ports). */
+typedef void	 (*fw_peer_cb)(int family, const uint8_t *addr,
+		    uint16_t local_port, void *arg);
 void		 fw_proc_tcp_parse(const char *text, int family,
-		    uint16_t local_port, fw_peer_cb, void *arg);
-int		 fw_ssh_peers(uint16_t port, fw_peer_cb, void *arg);
+		    uint16_t port_lo, uint16_t port_hi, fw_peer_cb, void *arg);
+int		 fw_ssh_peers(const struct fw_port *, size_t nports, fw_peer_cb,
+		    void *arg);
+/* The tcp ports of p's service named ssh appended to out[n..max). */
+size_t		 fw_ssh_ports(const struct fw_policy *p, struct fw_port *out,
+		    size_t n, size_t max);
 
 /* A set element the apply restores (a ban still running). */
 struct fw_elem {
@@ -184,7 +194,9 @@ struct fw_ban {
 
 struct fw_bans {
 	struct fw_ban	*v;
-	size_t		 n;
+	size_t		 n, vcap;
+	uint32_t	*idx;		/* hash index of v (fwd_state.c) */
+	size_t		 cap;		/* slots in idx, a power of two */
 };
 
 int		 fw_parse_addr(const char *, struct fw_elem *);
@@ -192,7 +204,8 @@ ssize_t		 fw_bans_find(const struct fw_bans *, const struct fw_elem *);
 /* Add, or replace the ban of the same address; -1 when full. */
 int		 fw_bans_put(struct fw_bans *, const struct fw_ban *);
 bool		 fw_bans_del(struct fw_bans *, const struct fw_elem *);
-void		 fw_bans_prune(struct fw_bans *, uint64_t now_ms);
+/* Drops the bans expired by now_ms; returns how many. */
+size_t		 fw_bans_prune(struct fw_bans *, uint64_t now_ms);
 void		 fw_bans_free(struct fw_bans *);
 /* State file text into out (bans expired by now_ms dropped); returns the
  * number of bad lines, each reported to bad (may be NULL). */
@@ -200,6 +213,8 @@ typedef void	 (*fw_state_bad_cb)(unsigned line, const char *why, void *arg);
 unsigned	 fw_state_parse(const char *text, size_t len, uint64_t now_ms,
 		    struct fw_bans *out, fw_state_bad_cb bad, void *arg);
 int		 fw_state_format(const struct fw_bans *, struct buf *out);
+/* One journal line: "ban ..." (add) or "unban ADDRESS". -1 when full. */
+int		 fw_state_line(const struct fw_ban *, bool add, struct buf *out);
 
 /* What each message of a batch is about, by sequence number. */
 struct fw_seqinfo {
@@ -242,6 +257,9 @@ int		 fw_nl_genid(struct fw_nl *, uint32_t *genid, char *err,
 /* Send a batch; -1 with err naming the policy line of the first error. */
 int		 fw_nl_send(struct fw_nl *, const struct fw_batch *, char *err,
 		    size_t errlen);
+/* The generation the last batch's commit produced (the kernel echoes it),
+ * 0 if none came. */
+uint32_t	 fw_nl_commit_genid(const struct fw_nl *);
 typedef void	 (*fw_counter_cb)(const char *name, uint64_t pkts,
 		    uint64_t bytes, void *arg);
 int		 fw_nl_counters(struct fw_nl *, fw_counter_cb, void *arg,
@@ -276,6 +294,9 @@ struct fw_mon;
 struct fw_mon	*fw_mon_open(struct ev_loop *, uint32_t own, fw_mon_cb,
 		    void *arg, char *err, size_t errlen);
 void		 fw_mon_close(struct fw_mon *);
+/* The receive buffer (monitor-buffer); the kernel caps it at
+ * net.core.rmem_max and doubles it. */
+void		 fw_mon_buffer(struct fw_mon *, uint64_t bytes);
 /* Leave the event group while fwd's own big batch commits (the kernel
  * then builds no event per rule and element: a third of an apply's
  * time), and join again after it, reporting FW_MON_RESUMED. */
@@ -290,24 +311,34 @@ struct fwd {
 	struct fw_policy *prev;		/* to restore unless confirmed */
 	bool		 keep_prev;	/* next apply keeps the old in prev */
 	bool		 guard;		/* next apply checks SSH sessions */
+	bool		 force;		/* apply --force: next reload doesn't */
 	struct ev_timer	 confirm;	/* rollback when it fires */
 	uint64_t	 confirm_at;	/* ev_now of the deadline */
 	uint64_t	 rollbacks;
 	struct fw_ruleset rs;		/* what the kernel holds */
 	uint64_t	*last_pkts;	/* per rs counter, as last read */
 	uint64_t	*last_bytes;
+	size_t		 counter_hint;	/* where the next counter likely is */
 	struct metric	*m_pkts, *m_bytes;
 	uint64_t	 applies, failures;
 	uint32_t	 own_genid;	/* generation after fwd's last commit */
 	struct ev_timer	 resync;	/* drift seen: re-apply soon */
 	bool		 drifted;	/* foreign change seen: re-apply */
 	bool		 overrun;	/* events lost: compare generations */
+	bool		 lost;		/* ENOBUFS seen (logged once) */
 	uint64_t	 drift_events, drift_repairs, drift_failures;
 	uint64_t	 other_events, overruns;
 	struct fw_bans	 bans;		/* what fwctl ban asked for */
+	bool		 elems_unknown;	/* the ban sets may hold elements
+					 * bans lacks: read them back */
 	uint64_t	 ban_us_last;	/* build + send + ack of the last */
 	struct ev_timer	 save;		/* state file written after the reply */
 	bool		 save_init;
+	struct buf	 journal;	/* state file lines not yet appended */
+	size_t		 journal_queued;	/* lines in journal */
+	size_t		 journal_lines;	/* lines in the file */
+	char		*journal_path;	/* the file they go to; NULL: write
+					 * it whole next */
 	uint64_t	 save_failures;
 };
 
@@ -326,7 +357,7 @@ void		 fwd_drift_status(struct fwd *, struct ctl_conn *);
  * frees *out); the ctl commands. */
 void		 fwd_bans_load(struct fwd *, const struct fw_policy *);
 int		 fwd_bans_elems(struct fwd *, struct fw_elem **out, size_t *n,
-		    char *err, size_t errlen);
+		    size_t *missing, char *err, size_t errlen);
 void		 fwd_bans_status(struct fwd *, struct ctl_conn *);
 void		 fwd_bans_stop(struct fwd *);
 void		 fwd_cmd_ban(struct ctl_conn *, int, char **, void *);
@@ -337,11 +368,14 @@ void		 fwd_cmd_list(struct ctl_conn *, int, char **, void *);
 void		 fwd_confirm_init(struct fwd *);
 void		 fwd_confirm_stop(struct fwd *);
 bool		 fwd_confirm_pending(const struct fwd *);
-int		 fwd_guard_check(struct fwd *, const struct fw_ruleset *,
-		    char *err, size_t errlen);
+int		 fwd_guard_check(struct fwd *, const struct fw_policy *,
+		    const struct fw_ruleset *, char *err, size_t errlen);
 void		 fwd_confirm_status(struct fwd *, struct ctl_conn *);
 void		 fwd_cmd_apply(struct ctl_conn *, int, char **, void *);
 void		 fwd_cmd_confirm(struct ctl_conn *, int, char **, void *);
 void		 fwd_cmd_diff(struct ctl_conn *, int, char **, void *);
+/* Does the live table hold fw->rs and every ban of fw->bans? 1 yes, 0 no
+ * (why says what differs), -1 error (in why). */
+int		 fwd_table_matches(struct fwd *, char *why, size_t whylen);
 
 #endif

@@ -3,10 +3,16 @@
  *
  * The kernel's ban sets hold the bans and their timeouts. fwd keeps its own
  * list beside them (with wall-clock expiry) for two things the kernel
- * cannot do: survive a restart (the state file, replaced atomically on
- * every change) and survive the table being deleted by another tool (drift
- * repair puts them back). An apply takes the kernel's elements, which
- * include those added by hand with nft, plus fwd's own that are missing. */
+ * cannot do: survive a restart (the state file) and survive the table
+ * being deleted by another tool (drift repair puts them back). An apply
+ * takes the kernel's elements, which include those added by hand with nft,
+ * plus fwd's own that are missing.
+ *
+ * The state file is a journal: each ban and unban appends one line (from
+ * a short timer, after the reply), so a ban costs the same with 100,000
+ * held as with none. It is compacted (written whole, atomically) at start
+ * and when it holds more than twice the live bans plus COMPACT_SLACK
+ * lines. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -35,12 +41,43 @@ bad_line(unsigned line, const char *why, void *arg)
 	    line, why);
 }
 
+#define COMPACT_SLACK	1024	/* lines a small list may grow by */
+
+static void	 arm_save(struct fwd *);
+
+/* The whole list, atomically: the journal starts again from it. */
+static int
+compact(struct fwd *fw, const char *path, char *err, size_t errlen)
+{
+	struct buf	 b;
+	int		 rc = -1;
+
+	fw_bans_prune(&fw->bans, wall_ms());
+	buf_init(&b, FWD_STATE_FILE_MAX);
+	if (fw_state_format(&fw->bans, &b) == -1)
+		snprintf(err, errlen, "state-file %s: more than %d bytes",
+		    path, FWD_STATE_FILE_MAX);
+	else
+		rc = state_file_write(path, buf_head(&b), buf_used(&b), err,
+		    errlen);
+	buf_free(&b);
+	free(fw->journal_path);
+	fw->journal_path = NULL;
+	if (rc == 0 && (fw->journal_path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "state-file %s: out of memory", path);
+		rc = -1;
+	}
+	fw->journal_lines = fw->bans.n;
+	return rc;
+}
+
 void
 fwd_bans_load(struct fwd *fw, const struct fw_policy *p)
 {
 	struct buf	 b;
 	char		 err[512];
 
+	buf_init(&fw->journal, FWD_STATE_FILE_MAX);
 	if (p->state_file == NULL)
 		return;
 	if (state_file_read(p->state_file, FWD_STATE_FILE_MAX, &b, err,
@@ -57,32 +94,47 @@ fwd_bans_load(struct fwd *fw, const struct fw_policy *p)
 	buf_free(&b);
 	log_info("state-file %s: %zu bans restored", p->state_file,
 	    fw->bans.n);
+	/* Compacted by the first save (journal_path NULL), which runs just
+	 * after start-up: not before the first apply. */
+	arm_save(fw);
 }
 
+/* The lines queued since the last save, appended; or the whole list when
+ * the journal is long, was written elsewhere, or an append failed. */
 static int
 save(struct fwd *fw, char *err, size_t errlen)
 {
 	const struct fw_policy *p = service_conf(fw->svc);
-	struct buf	 b;
-	int		 rc = -1;
+	size_t		 queued = fw->journal_queued;
 
-	if (p->state_file == NULL)
+	fw->journal_queued = 0;
+	if (p == NULL || p->state_file == NULL) {
+		buf_reset(&fw->journal);
 		return 0;
-	fw_bans_prune(&fw->bans, wall_ms());
-	buf_init(&b, FWD_STATE_FILE_MAX);
-	if (fw_state_format(&fw->bans, &b) == -1)
-		snprintf(err, errlen, "state-file %s: more than %d bytes",
-		    p->state_file, FWD_STATE_FILE_MAX);
-	else
-		rc = state_file_write(p->state_file, buf_head(&b), buf_used(&b),
-		    err, errlen);
-	buf_free(&b);
-	return rc;
+	}
+	if (fw->journal_path == NULL ||
+	    strcmp(fw->journal_path, p->state_file) != 0 ||
+	    fw->journal_lines + queued > 2 * fw->bans.n + COMPACT_SLACK) {
+		buf_reset(&fw->journal);
+		return compact(fw, p->state_file, err, errlen);
+	}
+	if (buf_used(&fw->journal) == 0)
+		return 0;
+	fw->journal_lines += queued;
+	if (state_file_append(p->state_file, buf_head(&fw->journal),
+	    buf_used(&fw->journal), err, errlen) == -1) {
+		free(fw->journal_path);	/* the next save writes it whole */
+		fw->journal_path = NULL;
+		buf_reset(&fw->journal);
+		return -1;
+	}
+	buf_reset(&fw->journal);
+	return 0;
 }
 
 /* Written from a short timer: the ctl reply is flushed and its
  * connection closed by the next pass of the loop, before the timer (an
- * fsync of a large file costs milliseconds; a ban must not), and a burst
+ * fdatasync costs a millisecond or more; a ban must not), and a burst
  * of bans makes one write. The kernel already holds the ban, so only a
  * host crash in that window loses it from the file. */
 #define SAVE_DELAY_MS	5
@@ -100,7 +152,7 @@ save_deferred(struct ev_loop *loop, void *arg)
 }
 
 static void
-schedule_save(struct fwd *fw)
+arm_save(struct fwd *fw)
 {
 	if (!fw->save_init) {
 		ev_timer_init(&fw->save, save_deferred, fw);
@@ -110,15 +162,31 @@ schedule_save(struct fwd *fw)
 		ev_timer_start(service_loop(fw->svc), &fw->save, SAVE_DELAY_MS);
 }
 
+static void
+schedule_save(struct fwd *fw, const struct fw_ban *b, bool add)
+{
+	if (fw_state_line(b, add, &fw->journal) == 0)
+		fw->journal_queued++;
+	else {
+		/* Queue full: the next save writes the list whole. */
+		free(fw->journal_path);
+		fw->journal_path = NULL;
+	}
+	arm_save(fw);
+}
+
 /* At stop: a write still queued is done now. */
 void
 fwd_bans_stop(struct fwd *fw)
 {
-	if (!fw->save_init || !ev_timer_pending(&fw->save))
-		return;
-	if (service_loop(fw->svc) != NULL)
-		ev_timer_stop(service_loop(fw->svc), &fw->save);
-	save_deferred(NULL, fw);
+	if (fw->save_init && ev_timer_pending(&fw->save)) {
+		if (service_loop(fw->svc) != NULL)
+			ev_timer_stop(service_loop(fw->svc), &fw->save);
+		save_deferred(NULL, fw);
+	}
+	buf_free(&fw->journal);
+	free(fw->journal_path);
+	fw->journal_path = NULL;
 }
 
 /* The elements an apply puts in the ban sets. */
@@ -163,8 +231,8 @@ elem_cmp(const void *a, const void *b)
 }
 
 int
-fwd_bans_elems(struct fwd *fw, struct fw_elem **out, size_t *n, char *err,
-    size_t errlen)
+fwd_bans_elems(struct fwd *fw, struct fw_elem **out, size_t *n,
+    size_t *missing, char *err, size_t errlen)
 {
 	struct elems	 l = { NULL, 0 };
 	struct fw_elem	 e;
@@ -172,7 +240,12 @@ fwd_bans_elems(struct fwd *fw, struct fw_elem **out, size_t *n, char *err,
 	size_t		 i, nk;
 	int		 rc;
 
-	if ((rc = fw_nl_table_exists(fw->nl, err, errlen)) == -1)
+	/* Unless another process may have touched the ban sets (fw->
+	 * elems_unknown: at start, after drift or lost events), they hold
+	 * exactly fwd's list: no dump of 100,000 elements on each reload. */
+	if (!fw->elems_unknown)
+		rc = 0;
+	else if ((rc = fw_nl_table_exists(fw->nl, err, errlen)) == -1)
 		return -1;
 	if (rc == 1 &&
 	    (fw_nl_elems(fw->nl, FWD_BAN4, keep_ban, &l, err, errlen) == -1 ||
@@ -196,6 +269,8 @@ fwd_bans_elems(struct fwd *fw, struct fw_elem **out, size_t *n, char *err,
 	}
 	*out = l.e;
 	*n = l.n;
+	if (missing != NULL)
+		*missing = l.n - nk;
 	return 0;
 }
 
@@ -209,7 +284,7 @@ ban_change(struct ctl_conn *c, int argc, char **argv, struct fwd *fw,
 	struct fw_ban	 ban;
 	char		 err[512];
 	uint64_t	 t0;
-	bool		 sent;
+	bool		 sent, kept = true;
 
 	if (fw_parse_addr(argv[1], &ban.e) == -1) {
 		ctl_reply_error(c, "%s: expected an IPv4 or IPv6 address, got "
@@ -241,21 +316,26 @@ ban_change(struct ctl_conn *c, int argc, char **argv, struct fwd *fw,
 		ctl_reply_error(c, "unban: %s is not banned", argv[1]);
 		ctl_end(c);
 		if (fw_bans_del(&fw->bans, &ban.e))
-			schedule_save(fw);
+			schedule_save(fw, &ban, false);
 		return;
 	}
 	fwd_note_genid(fw);
 	if (!add)
 		fw_bans_del(&fw->bans, &ban.e);
-	else if (fw_bans_put(&fw->bans, &ban) == -1)
+	else if (fw_bans_put(&fw->bans, &ban) == -1 &&
+	    (fw_bans_prune(&fw->bans, wall_ms()) == 0 ||
+	    fw_bans_put(&fw->bans, &ban) == -1)) {
 		log_warnx("ban %s: more than %d bans, not kept across "
 		    "restarts", argv[1], FWD_BANS_MAX);
+		kept = false;
+		fw->elems_unknown = true;	/* the kernel has more */
+	}
 	log_info("%s %s%s%s", add ? "banned" : "unbanned", argv[1],
 	    argc == 4 ? " for " : "", argc == 4 ? argv[3] : "");
 	/* Deferred work runs in queue order: the reply's flush first. */
 	ctl_reply_ok(c);
 	ctl_end(c);
-	schedule_save(fw);
+	schedule_save(fw, &ban, add && kept);
 }
 
 void

@@ -106,10 +106,15 @@ batch_end(struct fw_batch *b, uint32_t seq)
 	char		*p;
 	size_t		 i;
 
-	/* Ask for the ACK of the last real message only (see above). */
+	/* Ask for the ACK of the last real message only (see above). The
+	 * first real message asks for an echo: the kernel then sends the
+	 * NEWGEN of the commit (the generation fwd's change produced) to
+	 * the sender too, so no GETGEN round trip follows a ban. */
 	for (i = 0, p = b->buf.data + b->buf.off; p < buf_tail(&b->buf);
 	    p += MNL_ALIGN(nlh->nlmsg_len), i++) {
 		nlh = (struct nlmsghdr *)p;
+		if (i == 1)
+			nlh->nlmsg_flags |= NLM_F_ECHO;
 		if (nlh->nlmsg_seq == b->last_seq && i > 0)
 			nlh->nlmsg_flags |= NLM_F_ACK;
 	}

@@ -1,14 +1,15 @@
 /* fwd_confirm — fwctl apply [--confirm-within DURATION] [--force] and
  * fwctl confirm.
  *
- * apply reads the policy file as reload does, but first checks that the new
- * ruleset would not lock out a current SSH session (fwd_guard.c; --force
- * skips it). With --confirm-within the policy in force before stays
+ * apply reads the policy file as reload does, and like reload (and SIGHUP)
+ * first checks that the new ruleset would not lock out a current SSH
+ * session (fwd_guard.c); apply --force is the one way to skip the check. With --confirm-within the policy in force before stays
  * referenced and a timer runs: unless confirm arrives in time, that policy
  * is applied again. While a confirm is pending, reload and apply are
  * refused, so what the timer restores is always the state before the
  * apply. */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,7 +17,8 @@
 #include "log.h"
 #include "fwd.h"
 
-#define SSH_PORT		22
+#define SSH_PORT		22	/* when no policy has a service ssh */
+#define SSH_RANGES_MAX		64
 #define ROLLBACK_RETRY_MS	250
 #define CONFIRM_MAX_MS		(24ULL * 3600 * 1000)
 
@@ -80,30 +82,38 @@ in_set(const char *set, int family, const uint8_t *addr, void *arg)
 }
 
 static void
-check_peer(int family, const uint8_t *addr, void *arg)
+check_peer(int family, const uint8_t *addr, uint16_t port, void *arg)
 {
 	struct guard	*g = arg;
 	char		 a[INET6_ADDRSTRLEN];
 
-	if (g->refused || fw_ruleset_admits(g->rs, family, addr, SSH_PORT,
+	if (g->refused || fw_ruleset_admits(g->rs, family, addr, port,
 	    in_set, &g->fw->bans))
 		return;
 	g->refused = true;
 	inet_ntop(family, addr, a, sizeof(a));
 	snprintf(g->err, g->errlen, "the policy would lock out the SSH "
-	    "session from %s: no rule accepts a new tcp/%d connection from "
-	    "it (apply --force to apply anyway)", a, SSH_PORT);
+	    "session from %s: no rule accepts a new tcp/%u connection from "
+	    "it (\"fwctl apply --force\" applies it anyway)", a, port);
 }
 
+/* The SSH ports: those of the service ssh in the policy in force (where
+ * the sessions came in) and in the new one, or 22 if neither has one. */
 int
-fwd_guard_check(struct fwd *fw, const struct fw_ruleset *rs, char *err,
-    size_t errlen)
+fwd_guard_check(struct fwd *fw, const struct fw_policy *p,
+    const struct fw_ruleset *rs, char *err, size_t errlen)
 {
 	struct guard	 g = { fw, rs, err, errlen, false };
+	struct fw_port	 ports[SSH_RANGES_MAX];
+	size_t		 n;
 
-	if (fw_ssh_peers(SSH_PORT, check_peer, &g) == -1) {
+	n = fw_ssh_ports(fw->policy, ports, 0, SSH_RANGES_MAX);
+	n = fw_ssh_ports(p, ports, n, SSH_RANGES_MAX);
+	if (n == 0)
+		ports[n++] = (struct fw_port){ IPPROTO_TCP, SSH_PORT, SSH_PORT };
+	if (fw_ssh_peers(ports, n, check_peer, &g) == -1) {
 		snprintf(err, errlen, "cannot read /proc/net/tcp to find SSH "
-		    "sessions (apply --force to apply anyway)");
+		    "sessions (\"fwctl apply --force\" applies anyway)");
 		return -1;
 	}
 	return g.refused ? -1 : 0;
@@ -142,11 +152,11 @@ fwd_cmd_apply(struct ctl_conn *c, int argc, char **argv, void *arg)
 		    "confirm\"");
 		return;
 	}
-	fw->guard = !force;
+	fw->force = force;
 	fw->keep_prev = ms > 0;
 	buf_init(&errors, 64 * 1024);
 	rc = service_reload(svc, err, sizeof(err), &errors);
-	fw->guard = fw->keep_prev = false;
+	fw->force = fw->keep_prev = false;
 	if (rc == -1) {
 		ctl_reply_error(c, "apply: %s", err);
 		ctl_write(c, buf_head(&errors), buf_used(&errors));

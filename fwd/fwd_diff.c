@@ -8,7 +8,11 @@
  * so any difference is a real one. A set is its name, key length and
  * timeout flag (elements are run-time data: bans, meters). Lines only in
  * the kernel print "- ", lines only in the policy "+ "; the same lines in
- * another order print "order differs". */
+ * another order print "order differs".
+ *
+ * fwd_table_matches makes the same comparison for the full resync after
+ * lost monitor events, against the ruleset fwd applied, and also checks
+ * that every ban fwd keeps is still in the kernel's ban sets. */
 #include <stdio.h>		/* before libnftnl: its headers use FILE */
 #include <stdlib.h>
 #include <string.h>
@@ -251,4 +255,43 @@ fwd_cmd_diff(struct ctl_conn *c, int argc, char **argv, void *arg)
 out:
 	free_lines(&live);
 	free_lines(&want);
+}
+
+int
+fwd_table_matches(struct fwd *fw, char *why, size_t whylen)
+{
+	struct lines	 live = { NULL, 0, false }, want = { NULL, 0, false };
+	struct fw_elem	*elems = NULL;
+	size_t		 nelems = 0, missing = 0;
+	int		 present, rc = -1;
+
+	fw->elems_unknown = true;	/* read the ban sets back */
+	if ((present = fw_nl_table_exists(fw->nl, why, whylen)) == -1 ||
+	    (present == 1 && fw_nl_dump(fw->nl, live_cb, &live, why,
+	    whylen) == -1))
+		goto out;
+	policy_lines(&fw->rs, &want);
+	if (live.failed || want.failed) {
+		snprintf(why, whylen, "compare: out of memory");
+		goto out;
+	}
+	rc = 0;
+	if (present == 0)
+		snprintf(why, whylen, "table inet %s missing", FWD_TABLE);
+	else if (!same_order(&live, &want))
+		snprintf(why, whylen, "%zu rules and sets in the kernel, %zu "
+		    "in the policy, or not the same", live.n, want.n);
+	else if (fwd_bans_elems(fw, &elems, &nelems, &missing, why,
+	    whylen) == -1)
+		rc = -1;
+	else if (missing > 0)
+		snprintf(why, whylen, "%zu of fwd's bans missing from the "
+		    "ban sets", missing);
+	else
+		rc = 1;
+out:
+	free(elems);
+	free_lines(&live);
+	free_lines(&want);
+	return rc;
 }

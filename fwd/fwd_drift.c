@@ -1,8 +1,8 @@
 /* fwd_drift — drift repair: when a monitor event shows that another
  * process changed or deleted table inet stackd, log it and re-apply the
  * running policy; when events were lost (ENOBUFS), compare the kernel's
- * generation with the one fwd's last commit produced and re-apply if they
- * differ. The re-apply runs from a short timer so that the burst of events
+ * generation with the one fwd's last commit produced and, if it moved,
+ * the live table with the policy, and re-apply if they differ. The re-apply runs from a short timer so that the burst of events
  * one foreign transaction sends (a delete table sends one per rule, set
  * and chain) costs one apply. */
 #include <stdio.h>
@@ -15,23 +15,52 @@
 #define RESYNC_DELAY_MS	10	/* coalesce one transaction's events */
 #define RESYNC_RETRY_MS	250	/* after a failed re-apply */
 
+/* After lost events (or the deaf window of fwd's own apply): if no one
+ * committed since fwd's last commit, nothing can differ. Otherwise a full
+ * resync: the live table against the ruleset fwd applied (rules, sets,
+ * fwd's bans), and a re-apply only when they differ. 1: re-apply, 0: no,
+ * -1: the compare failed (re-apply to be sure). */
+static int
+overrun_check(struct fwd *fw, char *err, size_t errlen)
+{
+	uint32_t	 gen;
+	int		 rc;
+
+	if (fw_nl_genid(fw->nl, &gen, err, errlen) == 0 && gen == fw->own_genid) {
+		if (fw->lost)
+			log_info("full resync: no commit since fwd's last "
+			    "(generation %u), nothing to compare", gen);
+		return 0;
+	}
+	if ((rc = fwd_table_matches(fw, err, errlen)) == 1) {
+		log_info("full resync: table inet %s matches the policy "
+		    "(generation %u, fwd's last %u)", FWD_TABLE, gen,
+		    fw->own_genid);
+		fw->own_genid = gen;	/* the dump saw gen or later */
+		return 0;
+	}
+	if (rc == 0)
+		log_warnx("full resync: table inet %s differs from the policy "
+		    "(%s): re-applying", FWD_TABLE, err);
+	else
+		log_warnx("full resync: cannot compare (%s): re-applying", err);
+	return 1;
+}
+
 static void
 resync(struct ev_loop *loop, void *arg)
 {
 	struct fwd	*fw = arg;
 	char		 err[512];
-	uint32_t	 gen;
 
 	if (fw->overrun && !fw->drifted) {
-		/* Only lost events: re-apply only if someone else committed. */
 		fw->overrun = false;
-		if (fw_nl_genid(fw->nl, &gen, err, sizeof(err)) == 0 &&
-		    gen == fw->own_genid)
+		if (overrun_check(fw, err, sizeof(err)) == 0) {
+			fw->lost = false;
 			return;
-		log_warnx("netlink monitor overrun and the ruleset generation "
-		    "moved (%u, fwd's last %u): full resync", gen, fw->own_genid);
+		}
 	}
-	fw->overrun = fw->drifted = false;
+	fw->overrun = fw->drifted = fw->lost = false;
 	if (fwd_apply(fw, fw->policy, err, sizeof(err)) == -1) {
 		fw->drift_failures++;
 		log_warnx("drift repair failed, retrying: %s", err);
@@ -59,10 +88,15 @@ on_event(enum fw_mon_event ev, const char *what, uint32_t portid, void *arg)
 			    FWD_TABLE, what, portid);
 		fw->drift_events++;
 		fw->drifted = true;
+		fw->elems_unknown = true;
 		break;
 	case FW_MON_OVERRUN:
+		if (!fw->lost)
+			log_warnx("netlink monitor overrun: the kernel dropped "
+			    "nftables events (ENOBUFS; monitor-buffer too "
+			    "small?): full resync");
 		fw->overruns++;
-		fw->overrun = true;
+		fw->overrun = fw->lost = true;
 		break;
 	case FW_MON_RESUMED:
 		fw->overrun = true;	/* a commit may have come meanwhile */

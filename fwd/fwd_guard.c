@@ -6,7 +6,8 @@
  * that dies (network blip, conntrack flush, a reboot of this host) cannot
  * come back, which is the lock-out operators fear. So "would drop" is
  * decided for a NEW packet: for each established TCP connection whose
- * local port is the SSH port, walk the ruleset as the kernel would for a
+ * local port is an SSH port (fw_ssh_ports: the tcp ports of the service
+ * named ssh, in the running policy and the new one, else 22), walk the ruleset as the kernel would for a
  * SYN from the peer's address to that port (not on lo, conntrack state
  * new) and see whether it ends in accept. Sets are judged by in_set: the
  * ban sets by fwd's ban list; user sets start empty after an apply, so
@@ -98,9 +99,36 @@ parse_hex_addr(const char *s, size_t nwords, uint8_t *out, uint16_t *port)
 	return 0;
 }
 
+/* The SSH ports of a policy: the tcp ports of its service named ssh.
+ * Appends up to max ranges to out; returns how many it has now. */
+size_t
+fw_ssh_ports(const struct fw_policy *p, struct fw_port *out, size_t n,
+    size_t max)
+{
+	const struct fw_service *s;
+	size_t		 i, j, k;
+
+	for (i = 0; p != NULL && i < p->nservices; i++) {
+		s = &p->services[i];
+		if (strcmp(s->name, "ssh") != 0)
+			continue;
+		for (j = 0; j < s->n && n < max; j++) {
+			if (s->ports[j].proto != IPPROTO_TCP)
+				continue;
+			for (k = 0; k < n; k++)
+				if (out[k].lo == s->ports[j].lo &&
+				    out[k].hi == s->ports[j].hi)
+					break;
+			if (k == n)
+				out[n++] = s->ports[j];
+		}
+	}
+	return n;
+}
+
 void
-fw_proc_tcp_parse(const char *text, int family, uint16_t local_port,
-    fw_peer_cb cb, void *arg)
+fw_proc_tcp_parse(const char *text, int family, uint16_t port_lo,
+    uint16_t port_hi, fw_peer_cb cb, void *arg)
 {
 	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 	size_t		 nw = family == AF_INET ? 1 : 4;
@@ -116,13 +144,13 @@ fw_proc_tcp_parse(const char *text, int family, uint16_t local_port,
 		    strlen(ra) == nw * 8 + 5 &&
 		    parse_hex_addr(la, nw, laddr, &lport) == 0 &&
 		    parse_hex_addr(ra, nw, raddr, &rport) == 0 &&
-		    lport == local_port) {
+		    lport >= port_lo && lport <= port_hi) {
 			/* An IPv4 client of an IPv6 socket sends IPv4. */
 			if (family == AF_INET6 &&
 			    memcmp(raddr, mapped, sizeof(mapped)) == 0)
-				cb(AF_INET, raddr + 12, arg);
+				cb(AF_INET, raddr + 12, lport, arg);
 			else
-				cb(family, raddr, arg);
+				cb(family, raddr, lport, arg);
 		}
 		if ((nl = strchr(line, '\n')) == NULL)
 			break;
@@ -163,19 +191,22 @@ slurp(const char *path)
 }
 
 int
-fw_ssh_peers(uint16_t port, fw_peer_cb cb, void *arg)
+fw_ssh_peers(const struct fw_port *ports, size_t nports, fw_peer_cb cb,
+    void *arg)
 {
 	static const struct { const char *path; int family; } files[] = {
 		{ "/proc/net/tcp", AF_INET }, { "/proc/net/tcp6", AF_INET6 },
 	};
 	char	*text;
-	size_t	 i;
+	size_t	 i, j;
 	int	 rc = -1;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		if ((text = slurp(files[i].path)) == NULL)
 			continue;	/* no IPv6 in this kernel, say */
-		fw_proc_tcp_parse(text, files[i].family, port, cb, arg);
+		for (j = 0; j < nports; j++)
+			fw_proc_tcp_parse(text, files[i].family, ports[j].lo,
+			    ports[j].hi, cb, arg);
 		free(text);
 		rc = 0;
 	}

@@ -19,12 +19,11 @@
 #include "log.h"
 #include "fwd.h"
 
-#define MON_RCVBUF	(4 * 1024 * 1024)	/* capped by net.core.rmem_max */
-
 struct fw_mon {
 	struct ev_loop	*loop;
 	struct mnl_socket *sock;
 	uint32_t	 own;		/* portid of fwd's command socket */
+	uint64_t	 rcvbuf;	/* as last set */
 	fw_mon_cb	 cb;
 	void		*arg;
 };
@@ -123,13 +122,12 @@ fw_mon_open(struct ev_loop *loop, uint32_t own, fw_mon_cb cb, void *arg,
     char *err, size_t errlen)
 {
 	struct fw_mon	*m;
-	int		 sz = MON_RCVBUF;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		snprintf(err, errlen, "monitor: out of memory");
 		return NULL;
 	}
-	*m = (struct fw_mon){ loop, NULL, own, cb, arg };
+	*m = (struct fw_mon){ loop, NULL, own, 0, cb, arg };
 	if ((m->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC |
 	    SOCK_NONBLOCK)) == NULL ||
 	    mnl_socket_bind(m->sock, 1U << (NFNLGRP_NFTABLES - 1),
@@ -138,8 +136,7 @@ fw_mon_open(struct ev_loop *loop, uint32_t own, fw_mon_cb cb, void *arg,
 		goto fail;
 	}
 	/* A big apply sends an event per rule and element: room for most. */
-	setsockopt(mnl_socket_get_fd(m->sock), SOL_SOCKET, SO_RCVBUF, &sz,
-	    sizeof(sz));
+	fw_mon_buffer(m, FWD_MONITOR_BUFFER);
 	if (ev_fd_add(loop, mnl_socket_get_fd(m->sock), EV_READ, mon_read,
 	    m) == -1) {
 		snprintf(err, errlen, "monitor: event loop: %s", strerror(errno));
@@ -151,6 +148,20 @@ fail:
 		mnl_socket_close(m->sock);
 	free(m);
 	return NULL;
+}
+
+void
+fw_mon_buffer(struct fw_mon *m, uint64_t bytes)
+{
+	int	 sz = (int)bytes;
+
+	if (m == NULL || bytes == m->rcvbuf)
+		return;
+	if (setsockopt(mnl_socket_get_fd(m->sock), SOL_SOCKET, SO_RCVBUF, &sz,
+	    sizeof(sz)) == -1)
+		log_warn("%s: monitor-buffer %llu", __func__,
+		    (unsigned long long)bytes);
+	m->rcvbuf = bytes;
 }
 
 void

@@ -31,6 +31,7 @@ struct fw_nl {
 	struct mnl_socket *sock;
 	uint32_t	 portid;
 	uint32_t	 seq;
+	uint32_t	 commit_genid;	/* NEWGEN echoed for the last batch */
 };
 
 struct fw_nl *
@@ -168,6 +169,7 @@ fw_nl_send(struct fw_nl *nl, const struct fw_batch *b, char *err,
 	int		 sndbuf = (int)len + 4096, fd = mnl_socket_get_fd(nl->sock);
 	bool		 acked = false, failed = false;
 
+	nl->commit_genid = 0;
 	/* Unprivileged, the kernel caps this at net.core.wmem_max. */
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (mnl_socket_sendto(nl->sock, buf_head(&b->buf), len) < 0) {
@@ -179,6 +181,11 @@ fw_nl_send(struct fw_nl *nl, const struct fw_batch *b, char *err,
 	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
 		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, (int)n);
 		    nlh = mnl_nlmsg_next(nlh, (int *)&n)) {
+			if (nlh->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) |
+			    NFT_MSG_NEWGEN)) {
+				gen_cb(nlh, &nl->commit_genid);
+				continue;
+			}
 			if (nlh->nlmsg_type != NLMSG_ERROR)
 				continue;
 			e = mnl_nlmsg_get_payload(nlh);
@@ -200,7 +207,15 @@ fw_nl_send(struct fw_nl *nl, const struct fw_batch *b, char *err,
 		snprintf(err, errlen, "netlink: no acknowledgement for the batch");
 		return -1;
 	}
+	if (failed)
+		nl->commit_genid = 0;
 	return failed ? -1 : 0;
+}
+
+uint32_t
+fw_nl_commit_genid(const struct fw_nl *nl)
+{
+	return nl->commit_genid;
 }
 
 struct counter_ctx {

@@ -6,6 +6,7 @@
  *	allow SERVICE [from GROUP|@SET|any] [rate N/second|minute per-source] [log]
  *	log-drops PREFIX
  *	state-file PATH
+ *	monitor-buffer SIZE
  *
  * allow lines may name groups, services and sets defined further down:
  * they are resolved once the whole file has been read. Pure: no I/O. */
@@ -302,6 +303,9 @@ static const struct conf_directive policy_directives[] = {
 	    offsetof(struct fw_policy, log_drops), 0, 0 },
 	{ "state-file", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_string,
 	    offsetof(struct fw_policy, state_file), 0, 0 },
+	{ "monitor-buffer", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_size,
+	    offsetof(struct fw_policy, monitor_buffer), 4096,
+	    256 * 1024 * 1024 },
 	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
 };
 

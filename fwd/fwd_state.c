@@ -1,11 +1,16 @@
-/* fwd_state — the ban list fwd keeps beside the kernel's sets, and its
- * state file format (state-file in fwd.conf(5)), one ban a line:
+/* fwd_state — the ban list fwd keeps beside the kernel's sets (indexed by
+ * address: a ban is O(1) with 100,000 held), and its state file format
+ * (state-file in fwd.conf(5)), one change a line:
  *
  *	# comment
  *	ban ADDRESS [until UNIX-MILLISECONDS]
+ *	unban ADDRESS
  *
- * Expiry is wall-clock so that it means the same after a restart or a
- * reboot. Pure: common/statefile.c reads and replaces the file. */
+ * The file is a journal: fwd appends a line per ban and unban and writes
+ * it whole (compacted) at start and when it grows too long; the last line
+ * for an address wins. Expiry is wall-clock so that it means the same
+ * after a restart or a reboot. Pure: common/statefile.c reads, appends to
+ * and replaces the file. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +20,7 @@
 #include "fwd.h"
 
 #define STATE_LINE_MAX	256
+#define UNBANNED	1	/* until_ms of an unban line: long expired */
 
 static bool
 same_addr(const struct fw_elem *a, const struct fw_elem *b)
@@ -23,27 +29,97 @@ same_addr(const struct fw_elem *a, const struct fw_elem *b)
 	    a->family == AF_INET ? 4 : 16) == 0;
 }
 
+/* The index: open addressing with linear probing over a power-of-two
+ * table of positions in v (plus one; 0 is an empty slot), at most half
+ * full. Lookup, insert and delete are O(1) whatever the number of bans. */
+static size_t
+addr_hash(const struct fw_elem *e)
+{
+	uint64_t	 a, b, h;
+
+	memcpy(&a, e->addr, 8);
+	memcpy(&b, e->addr + 8, 8);
+	h = (a ^ (b * 0x9e3779b97f4a7c15ULL)) + (uint64_t)e->family;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return (size_t)h;
+}
+
+/* The slot of e, or of the empty slot where it would go. */
+static size_t
+slot_of(const struct fw_bans *l, const struct fw_elem *e)
+{
+	size_t	 mask = l->cap - 1, i = addr_hash(e) & mask;
+
+	while (l->idx[i] != 0 && !same_addr(&l->v[l->idx[i] - 1].e, e))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Rebuild the index for n entries (after a sort, a prune, a growth). */
+static int
+reindex(struct fw_bans *l, size_t n)
+{
+	uint32_t	*idx;
+	size_t		 cap = 16, i;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	if (cap != l->cap) {
+		if ((idx = calloc(cap, sizeof(*idx))) == NULL)
+			return -1;
+		free(l->idx);
+		l->idx = idx;
+		l->cap = cap;
+	} else
+		memset(l->idx, 0, cap * sizeof(*l->idx));
+	for (i = 0; i < l->n; i++)
+		l->idx[slot_of(l, &l->v[i].e)] = (uint32_t)i + 1;
+	return 0;
+}
+
 ssize_t
 fw_bans_find(const struct fw_bans *l, const struct fw_elem *e)
 {
 	size_t	 i;
 
-	for (i = 0; i < l->n; i++)
-		if (same_addr(&l->v[i].e, e))
-			return (ssize_t)i;
-	return -1;
+	if (l->cap == 0)
+		return -1;
+	i = slot_of(l, e);
+	return l->idx[i] == 0 ? -1 : (ssize_t)l->idx[i] - 1;
+}
+
+/* Unindexed, for the state file's lines (sorted and indexed after). */
+static int
+append_raw(struct fw_bans *l, const struct fw_ban *b, size_t max)
+{
+	struct fw_ban	*v;
+	size_t		 cap;
+
+	if (l->n >= max)
+		return -1;
+	if (l->n == l->vcap) {
+		cap = l->vcap < 64 ? 64 : l->vcap * 2;
+		if ((v = reallocarray(l->v, cap, sizeof(*v))) == NULL)
+			return -1;
+		l->v = v;
+		l->vcap = cap;
+	}
+	l->v[l->n++] = *b;
+	return 0;
 }
 
 static int
 append(struct fw_bans *l, const struct fw_ban *b)
 {
-	struct fw_ban	*v;
-
-	if (l->n >= FWD_BANS_MAX ||
-	    (v = reallocarray(l->v, l->n + 1, sizeof(*v))) == NULL)
+	if (2 * (l->n + 1) > l->cap && reindex(l, l->n + 1) == -1)
 		return -1;
-	l->v = v;
-	v[l->n++] = *b;
+	if (append_raw(l, b, FWD_BANS_MAX) == -1)
+		return -1;
+	l->idx[slot_of(l, &b->e)] = (uint32_t)l->n;
 	return 0;
 }
 
@@ -96,6 +172,59 @@ dedupe(struct fw_bans *l)
 	l->n = k;
 }
 
+/* After dedupe: drop what expired and what was unbanned, index the rest. */
+static size_t
+settle(struct fw_bans *l, uint64_t now_ms)
+{
+	size_t	 i, k = 0, over = 0;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].until_ms == 0 || l->v[i].until_ms > now_ms)
+			l->v[k++] = l->v[i];
+	if (k > FWD_BANS_MAX) {
+		over = k - FWD_BANS_MAX;
+		k = FWD_BANS_MAX;
+	}
+	l->n = k;
+	if (reindex(l, l->n) == -1)
+		l->n = 0;
+	return over;
+}
+
+/* Linear probing's deletion: later entries of the probe run move back
+ * into the hole, so no lookup stops early at it. */
+static void
+unindex(struct fw_bans *l, size_t hole)
+{
+	size_t	 mask = l->cap - 1, j = hole, home;
+
+	l->idx[hole] = 0;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (l->idx[j] == 0)
+			return;
+		home = addr_hash(&l->v[l->idx[j] - 1].e) & mask;
+		/* Stays if its home lies cyclically in (hole, j]. */
+		if (hole <= j ? (hole < home && home <= j) :
+		    (hole < home || home <= j))
+			continue;
+		l->idx[hole] = l->idx[j];
+		l->idx[j] = 0;
+		hole = j;
+	}
+}
+
+/* Remove entry i: the last entry takes its place in v. */
+static void
+remove_at(struct fw_bans *l, size_t i)
+{
+	unindex(l, slot_of(l, &l->v[i].e));
+	if (i != --l->n) {
+		l->v[i] = l->v[l->n];
+		l->idx[slot_of(l, &l->v[i].e)] = (uint32_t)i + 1;
+	}
+}
+
 bool
 fw_bans_del(struct fw_bans *l, const struct fw_elem *e)
 {
@@ -103,26 +232,29 @@ fw_bans_del(struct fw_bans *l, const struct fw_elem *e)
 
 	if (i == -1)
 		return false;
-	l->v[i] = l->v[--l->n];
+	remove_at(l, (size_t)i);
 	return true;
 }
 
-void
+size_t
 fw_bans_prune(struct fw_bans *l, uint64_t now_ms)
 {
-	size_t	 i = 0;
+	size_t	 i = 0, n = 0;
 
 	while (i < l->n)
-		if (l->v[i].until_ms != 0 && l->v[i].until_ms <= now_ms)
-			l->v[i] = l->v[--l->n];
-		else
+		if (l->v[i].until_ms != 0 && l->v[i].until_ms <= now_ms) {
+			remove_at(l, i);
+			n++;
+		} else
 			i++;
+	return n;
 }
 
 void
 fw_bans_free(struct fw_bans *l)
 {
 	free(l->v);
+	free(l->idx);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -144,19 +276,26 @@ parse_line(char *s, struct fw_ban *b, const char **why)
 {
 	char		*w[4], *end, *save = NULL;
 	int		 n = 0;
+	bool		 unban;
 
 	while (n < 4 && (w[n] = strtok_r(n == 0 ? s : NULL, " \t", &save)))
 		n++;
 	memset(b, 0, sizeof(*b));
-	*why = "expected \"ban ADDRESS [until UNIX-MILLISECONDS]\"";
-	if ((n != 2 && n != 4) || strcmp(w[0], "ban") != 0 ||
+	*why = "expected \"ban ADDRESS [until UNIX-MILLISECONDS]\" or "
+	    "\"unban ADDRESS\"";
+	if (n < 2)
+		return -1;
+	unban = strcmp(w[0], "unban") == 0;
+	if (unban ? n != 2 : strcmp(w[0], "ban") != 0 || (n != 2 && n != 4) ||
 	    (n == 4 && strcmp(w[2], "until") != 0))
 		return -1;
 	if (fw_parse_addr(w[1], &b->e) == -1) {
 		*why = "expected an IPv4 or IPv6 address";
 		return -1;
 	}
-	if (n == 4) {
+	if (unban)
+		b->until_ms = UNBANNED;
+	else if (n == 4) {
 		errno = 0;
 		b->until_ms = strtoull(w[3], &end, 10);
 		if (errno != 0 || *end != '\0' || w[3][0] < '0' ||
@@ -191,12 +330,12 @@ fw_state_parse(const char *text, size_t len, uint64_t now_ms,
 				;
 			if (*s == '\0' || *s == '#')
 				continue;
+			/* Expired and unbanned lines too: a later line for
+			 * the same address must override an earlier one. */
 			if (parse_line(s, &b, &why) == 0) {
-				if (b.until_ms != 0 && b.until_ms <= now_ms)
-					continue;	/* expired while down */
-				if (append(out, &b) == 0)
+				if (append_raw(out, &b, FWD_STATE_LINES_MAX) == 0)
 					continue;
-				why = "too many bans";
+				why = "too many lines";
 			}
 		} else if (n <= STATE_LINE_MAX)
 			why = "NUL byte";
@@ -205,24 +344,45 @@ fw_state_parse(const char *text, size_t len, uint64_t now_ms,
 			bad(lineno, why, arg);
 	}
 	dedupe(out);
+	if (settle(out, now_ms) > 0) {
+		nbad++;
+		if (bad != NULL)
+			bad(lineno, "more bans than fwd keeps (100000); "
+			    "the rest ignored", arg);
+	}
 	return nbad;
+}
+
+static int
+put_line(const struct fw_ban *b, bool add, struct buf *out)
+{
+	char	 a[INET6_ADDRSTRLEN];
+
+	inet_ntop(b->e.family, b->e.addr, a, sizeof(a));
+	if (!add)
+		return buf_printf(out, "unban %s\n", a);
+	if (b->until_ms != 0)
+		return buf_printf(out, "ban %s until %llu\n", a,
+		    (unsigned long long)b->until_ms);
+	return buf_printf(out, "ban %s\n", a);
 }
 
 int
 fw_state_format(const struct fw_bans *l, struct buf *out)
 {
-	char	 a[INET6_ADDRSTRLEN];
 	size_t	 i;
 
 	if (buf_puts(out, "# fwd bans (see state-file in fwd.conf(5)); "
 	    "written by fwd\n") == -1)
 		return -1;
-	for (i = 0; i < l->n; i++) {
-		inet_ntop(l->v[i].e.family, l->v[i].e.addr, a, sizeof(a));
-		if ((l->v[i].until_ms != 0 ? buf_printf(out, "ban %s until "
-		    "%llu\n", a, (unsigned long long)l->v[i].until_ms) :
-		    buf_printf(out, "ban %s\n", a)) == -1)
+	for (i = 0; i < l->n; i++)
+		if (put_line(&l->v[i], true, out) == -1)
 			return -1;
-	}
 	return 0;
+}
+
+int
+fw_state_line(const struct fw_ban *b, bool add, struct buf *out)
+{
+	return put_line(b, add, out);
 }

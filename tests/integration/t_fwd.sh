@@ -111,8 +111,19 @@ fails "after a restart the ban still blocks" conn web 198.51.100.17 3306
 ok_wait "list shows it with a reduced timeout" 3 sh -c '"$1" -s "$2" list |
 	grep -Eqx "198\.51\.100\.21 expires (3[0-5][0-9][0-9]|[12]?[0-9]{1,3})s"' - "$BIN/fwctl" "$SOCK"
 ok "unban after the restart" fwctl unban 198.51.100.21
-ok_wait "the state file forgets it" 2 sh -c '! grep -q "^ban" "$1"' - "$T_DIR/fwd.bans"
+ok_wait "the state file (a journal) records the unban" 2 sh -c \
+	'[ "$(tail -n 1 "$1")" = "unban 198.51.100.21" ]' - "$T_DIR/fwd.bans"
 ok "unbanned address gets through again" conn web 198.51.100.17 3306
+ok "ban another" fwctl ban 198.51.100.22
+ok_wait "appended after it" 2 sh -c \
+	'[ "$(tail -n 1 "$1")" = "ban 198.51.100.22" ]' - "$T_DIR/fwd.bans"
+stop_daemon fwd
+start_daemon fwd "$FWD" -f "$CONF"
+ok_wait "a restart compacts the state file: the unbanned address is gone" 2 \
+	sh -c '! grep -q 198.51.100.21 "$1" && grep -qx "ban 198.51.100.22" "$1"' \
+	- "$T_DIR/fwd.bans"
+ok "and stays unbanned" conn web 198.51.100.17 3306
+expect_eq "the other ban is back" "$(fwctl list)" "198.51.100.22"
 
 stop_daemon fwd
 expect_match "the table stays after fwd stops" "$(nft list tables)" 'inet stackd'

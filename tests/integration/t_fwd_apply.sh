@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# fwctl apply: the SSH guard (a policy that would lock out a current SSH
-# session is refused unless --force), --confirm-within rolls back unless
+# The SSH guard of fwctl apply, reload and SIGHUP (a policy that would lock
+# out a current SSH session, on the ports of the policy's service ssh, is
+# refused unless "apply --force"), --confirm-within rolls back unless
 # fwctl confirm arrives, and reload waits while a confirm is pending. An
 # admin namespace on a veth pair holds an SSH-like session (nc on port 22).
 . "$(dirname "$0")/lib.sh"
@@ -34,12 +35,56 @@ expect_eq "apply refuses a policy without ssh for the session" "$rc" 1
 expect_match "and names the session's address" "$out" \
 	'lock out the SSH session from 192\.0\.2\.10.*--force'
 ok "the chain is unchanged" same_chain "$A"
-policy 'service ssh { tcp 22 }' 'allow ssh from 10.0.0.0/8'
-fails "a policy allowing ssh only from elsewhere is refused too" fwctl apply
+policy 'group far { address 10.0.0.0/8 }' 'service ssh { tcp 22 }' 'allow ssh from far'
+out=$(fwctl apply 2>&1)
+expect_match "a policy allowing ssh only from elsewhere is refused too" "$out" \
+	'lock out the SSH session from 192\.0\.2\.10'
 policy 'group admin { address 192.0.2.10 }' 'service ssh { tcp 22 }' 'allow ssh from admin'
 ok "a policy that keeps the session's address applies" fwctl apply
 policy "${SSH_OK[@]}"
 ok "back to the first policy" fwctl apply
+ok "the chain is the first again" same_chain "$A"
+
+# ---- reload and SIGHUP are guarded too; apply --force is the way past ----
+policy
+out=$(fwctl reload 2>&1); rc=$?
+expect_eq "reload refuses a policy without ssh for the session" "$rc" 1
+expect_match "with the same message" "$out" \
+	'lock out the SSH session from 192\.0\.2\.10: no rule accepts a new tcp/22 .*fwctl apply --force'
+ok "the chain is unchanged" same_chain "$A"
+n=$(grep -c 'lock out the SSH session' "$(daemon_log fwd)")
+kill -HUP "$(daemon_pid fwd)"
+ok_wait "SIGHUP refuses it as well, in the log" 5 sh -c \
+	'[ "$(grep -c "lock out the SSH session" "$1")" -gt "$2" ]' - "$(daemon_log fwd)" "$n"
+ok "the chain is still unchanged" same_chain "$A"
+ok "apply --force applies it" fwctl apply --force
+fails "no ssh rule now" sh -c 'nft list chain inet stackd input | grep -q "dport 22"'
+policy "${SSH_OK[@]}"
+ok "reload back to the first policy (it admits the session)" fwctl reload
+ok "the chain is the first again" same_chain "$A"
+
+# ---- the SSH ports are the policy's service ssh ----
+start_peer sshd2222 "ss -ltn | grep -q ':2222 '" nc -lk 2222
+SSH2222=('group admin { address 192.0.2.0/24 }' 'service ssh { tcp 2222 22 }'
+	'allow ssh from admin')
+policy "${SSH2222[@]}"
+ok "a policy with ssh on 2222 and 22" fwctl reload
+start_peer session2222 "ss -tn state established '( sport = :2222 )' | grep -q 192.0.2.10" \
+	in_ns adm sh -c 'sleep 100000 | nc 192.0.2.1 2222'
+policy 'group admin { address 192.0.2.0/24 }' 'service ssh { tcp 22 }' 'allow ssh from admin'
+out=$(fwctl reload 2>&1); rc=$?
+expect_eq "moving ssh off 2222 under a session there is refused" "$rc" 1
+expect_match "naming port 2222 (from the policy in force)" "$out" 'new tcp/2222 connection'
+policy 'group admin { address 192.0.2.0/24 }' 'service ssh { tcp 2222 }' \
+	'group far { address 10.0.0.0/8 }' 'service other { tcp 22 }' \
+	'allow other from far' 'allow ssh from admin'
+out=$(fwctl reload 2>&1); rc=$?
+expect_eq "dropping 22 from service ssh does not hide the session on 22" "$rc" 1
+expect_match "naming port 22" "$out" 'new tcp/22 connection'
+stop_peer session2222
+stop_peer sshd2222
+policy "${SSH_OK[@]}"
+ok "reload back to the first policy" fwctl reload
 ok "the chain is the first again" same_chain "$A"
 
 # ---- --confirm-within rolls back ----

@@ -237,24 +237,37 @@ START_TEST(test_state_file)
 	    "ban 192.0.2.8 until 500\n"		/* expired at 1000 */
 	    "ban 300.1.1.1\n"			/* 5: bad address */
 	    "ban 192.0.2.9 until soon\n"		/* 6: bad time */
-	    "unban 192.0.2.10\n"			/* 7: bad word */
+	    "unbar 192.0.2.10\n"			/* 7: bad word */
 	    "  \n"
-	    "ban 192.0.2.7 until 9000";		/* replaces line 2, no LF */
-	struct fw_bans	 l = { NULL, 0 }, again = { NULL, 0 };
+	    "ban 192.0.2.7 until 9000\n"		/* replaces line 2 */
+	    "ban 192.0.2.11\n"
+	    "unban 192.0.2.11\n"			/* the journal's unban */
+	    "ban 192.0.2.12\n"
+	    "ban 192.0.2.12 until 999\n"		/* the last line wins */
+	    "unban 192.0.2.13 until 5\n"		/* 14: bad unban */
+	    "unban 2001:db8::1\n"
+	    "ban 2001:db8::1 until 5000";		/* banned again, no LF */
+	struct fw_bans	 l = { .v = NULL }, again = { .v = NULL };
 	struct fw_elem	 e;
 	struct buf	 b;
+	struct fw_ban	 ban;
 	unsigned	 badl[16] = { 0 };
 	ssize_t		 i;
 
 	ck_assert_uint_eq(fw_state_parse(text, strlen(text), 1000, &l,
-	    count_bad, badl), 3);
-	ck_assert_uint_eq(badl[5] + badl[6] + badl[7], 3);
+	    count_bad, badl), 4);
+	ck_assert_uint_eq(badl[5] + badl[6] + badl[7] + badl[14], 4);
 	ck_assert_uint_eq(l.n, 2);
 	ck_assert_int_eq(fw_parse_addr("192.0.2.7", &e), 0);
 	ck_assert_int_ge(i = fw_bans_find(&l, &e), 0);
 	ck_assert_uint_eq(l.v[i].until_ms, 9000);
 	ck_assert_int_eq(fw_parse_addr("192.0.2.8", &e), 0);
 	ck_assert_int_eq(fw_bans_find(&l, &e), -1);
+	ck_assert_int_eq(fw_parse_addr("192.0.2.11", &e), 0);
+	ck_assert_int_eq(fw_bans_find(&l, &e), -1);
+	ck_assert_int_eq(fw_parse_addr("192.0.2.12", &e), 0);
+	ck_assert_int_eq(fw_bans_find(&l, &e), -1);
+	ck_assert_int_eq(fw_parse_addr("192.0.2.8", &e), 0);
 
 	buf_init(&b, 4096);
 	ck_assert_int_eq(fw_state_format(&l, &b), 0);
@@ -272,22 +285,74 @@ START_TEST(test_state_file)
 	ck_assert_uint_eq(l.n, 0);
 	fw_bans_free(&l);
 	fw_bans_free(&again);
+
+	/* Journal lines as fwd appends them. */
+	buf_init(&b, 4096);
+	memset(&ban, 0, sizeof(ban));
+	ck_assert_int_eq(fw_parse_addr("2001:db8::2", &ban.e), 0);
+	ck_assert_int_eq(fw_state_line(&ban, false, &b), 0);
+	ban.until_ms = 7000;
+	ck_assert_int_eq(fw_state_line(&ban, true, &b), 0);
+	ck_assert_str_eq(buf_cstr(&b), "unban 2001:db8::2\n"
+	    "ban 2001:db8::2 until 7000\n");
+	buf_free(&b);
+}
+END_TEST
+
+/* The index: 30,000 bans put, half deleted, each found or not as it must;
+ * prune drops the expired ones and keeps the index right. */
+START_TEST(test_bans_index)
+{
+	struct fw_bans	 l = { .v = NULL };
+	struct fw_ban	 b;
+	uint32_t	 i, n = 30000;
+
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < n; i++) {
+		b.e.family = i % 3 == 0 ? AF_INET6 : AF_INET;
+		memcpy(b.e.addr, &i, sizeof(i));
+		b.until_ms = i % 5 == 0 ? 100 : 0;
+		ck_assert_int_eq(fw_bans_put(&l, &b), 0);
+	}
+	ck_assert_int_eq(fw_bans_put(&l, &b), 0);	/* replaces */
+	ck_assert_uint_eq(l.n, n);
+	for (i = 0; i < n; i += 2) {
+		b.e.family = i % 3 == 0 ? AF_INET6 : AF_INET;
+		memcpy(b.e.addr, &i, sizeof(i));
+		ck_assert_int_eq(fw_bans_del(&l, &b.e), true);
+		ck_assert_int_eq(fw_bans_del(&l, &b.e), false);
+	}
+	ck_assert_uint_eq(fw_bans_prune(&l, 200), n / 10);
+	for (i = 0; i < n; i++) {
+		b.e.family = i % 3 == 0 ? AF_INET6 : AF_INET;
+		memcpy(b.e.addr, &i, sizeof(i));
+		if (i % 2 == 0 || i % 5 == 0)
+			ck_assert_int_eq(fw_bans_find(&l, &b.e), -1);
+		else
+			ck_assert_int_ge(fw_bans_find(&l, &b.e), 0);
+		b.e.family = i % 3 == 0 ? AF_INET : AF_INET6;
+		ck_assert_int_eq(fw_bans_find(&l, &b.e), -1);
+	}
+	ck_assert_uint_eq(l.n, n / 2 - n / 10);
+	fw_bans_free(&l);
 }
 END_TEST
 
 struct peers {
 	int	 family[4];
 	uint8_t	 addr[4][16];
+	uint16_t port[4];
 	int	 n;
 };
 
 static void
-peer(int family, const uint8_t *addr, void *arg)
+peer(int family, const uint8_t *addr, uint16_t port, void *arg)
 {
 	struct peers	*p = arg;
 
 	if (p->n < 4) {
 		p->family[p->n] = family;
+		p->port[p->n] = port;
 		memcpy(p->addr[p->n++], addr, family == AF_INET ? 4 : 16);
 	}
 }
@@ -318,9 +383,10 @@ START_TEST(test_guard)
 	struct fw_ruleset rs;
 	char		 errors[1024], err[256];
 	uint8_t		 other[4] = { 198, 51, 100, 1 };
+	struct fw_port	 ports[8];
 
-	fw_proc_tcp_parse(tcp, AF_INET, 22, peer, &p);
-	fw_proc_tcp_parse(tcp6, AF_INET6, 22, peer, &p);
+	fw_proc_tcp_parse(tcp, AF_INET, 22, 22, peer, &p);
+	fw_proc_tcp_parse(tcp6, AF_INET6, 22, 22, peer, &p);
 	ck_assert_int_eq(p.n, 2);
 	ck_assert_int_eq(p.family[0], AF_INET);
 	ck_assert_mem_eq(p.addr[0], ((uint8_t[]){ 192, 0, 2, 10 }), 4);
@@ -338,7 +404,30 @@ START_TEST(test_guard)
 	other[0] = 127;		/* over lo */
 	ck_assert(fw_ruleset_admits(&rs, AF_INET, other, 22, no_set, NULL));
 	fw_ruleset_free(&rs);
+
+	/* The SSH ports: the service named ssh's tcp ports, each once. */
+	ck_assert_uint_eq(fw_ssh_ports(pol, ports, 0, 8), 1);
+	ck_assert_uint_eq(ports[0].lo, 22);
+	ck_assert_uint_eq(fw_ssh_ports(pol, ports, 1, 8), 1);
 	fw_policy_free(pol);
+	pol = load("service ssh {\ntcp 2222 2300-2301\nudp 60000\n}\n"
+	    "allow ssh\n", errors, sizeof(errors));
+	ck_assert_ptr_nonnull(pol);
+	ck_assert_uint_eq(fw_ssh_ports(pol, ports, 1, 8), 3);
+	ck_assert_uint_eq(ports[1].lo, 2222);
+	ck_assert_uint_eq(ports[2].lo, 2300);
+	ck_assert_uint_eq(ports[2].hi, 2301);
+	fw_policy_free(pol);
+	pol = load("service web { tcp 80 }\nallow web\n", errors,
+	    sizeof(errors));
+	ck_assert_uint_eq(fw_ssh_ports(pol, ports, 0, 8), 0);
+	fw_policy_free(pol);
+
+	/* A range of local ports, and the port each peer came to. */
+	p.n = 0;
+	fw_proc_tcp_parse(tcp, AF_INET, 20, 80, peer, &p);
+	ck_assert_int_eq(p.n, 2);
+	ck_assert_uint_eq(p.port[1], 80);
 }
 END_TEST
 
@@ -354,6 +443,7 @@ fwd_policy_suite(void)
 	tcase_add_test(tc, test_compile);
 	tcase_add_test(tc, test_compile_duplicate_names);
 	tcase_add_test(tc, test_state_file);
+	tcase_add_test(tc, test_bans_index);
 	tcase_add_test(tc, test_guard);
 	suite_add_tcase(s, tc);
 	return s;
