@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "ev.h"
 #include "net.h"
 #include "service.h"
@@ -17,10 +18,14 @@
 #include "ag_host.h"
 #include "ag_ship.h"
 #include "ag_tail.h"
+#include "ag_http.h"
+#include "ag_scrape.h"
 
 #define AG_VERSION		"0.1"
 #define AG_MAX_DAEMONS		16
 #define AG_MAX_OUTPUTS		8
+#define AG_TOP_HISTORY		60	/* samples kept for sparklines */
+#define AG_TOP_SERIES		8	/* access logs shown by top */
 
 /* daemon NAME SOCKET: a stackd daemon whose `metrics` are scraped. */
 struct ag_daemon_conf {
@@ -48,8 +53,19 @@ struct ag_conf {
 void	*ag_conf_load(const struct conf_stmt *, struct conf_ctx *);
 void	 ag_conf_free(void *);
 
-struct ag_scrape;
-struct ag_http;
+/* What `agentctl top` shows, updated every collection. */
+struct ag_top {
+	double		 cpu_busy;	/* 0..1 since the last collection */
+	double		 cpu_total_prev, cpu_idle_prev;
+	double		 rx_prev, tx_prev, rx_rate, tx_rate;
+	uint64_t	 at_ms;
+	struct {
+		char	 name[64];
+		double	 hist[AG_TOP_HISTORY];
+		unsigned n;	/* samples in hist, newest last */
+	}		 qps[AG_TOP_SERIES];
+	unsigned	 nqps;
+};
 
 struct agentd {
 	struct service		*svc;
@@ -65,9 +81,19 @@ struct agentd {
 	struct ag_http		*http;
 	struct ev_timer		 collect_timer, poll_timer;
 	bool			 stopping;
+	struct buf		 expo;		/* the last collection */
+	uint64_t		 collect_started_us;
+	uint64_t		 host_at_ms;	/* last host collection */
+	struct ag_top		 top;
 	struct metric		*m_collect_seconds;
-	struct metric		*m_lines;	/* {log} */
+	struct metric		*m_alerts_firing;
+	struct metric		*m_alert_events;	/* {alert,state} */
 };
+
+/* agentd_top.c */
+void	 ag_top_update(struct agentd *);
+void	 ag_top_format(struct agentd *, struct buf *out);
+extern const struct ctl_command ag_commands[];
 
 static inline struct ev_loop *
 ag_loop(struct agentd *a)
