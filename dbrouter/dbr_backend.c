@@ -336,8 +336,8 @@ bc_greeting(struct dbr_bconn *bc, const struct mysql_frame *f)
 		return;
 	}
 	if ((hs.h.caps & MYSQL_CLIENT_SSL) == 0) {
-		bc_fail(bc, "server says tls but does not offer TLS (no "
-		    "CLIENT_SSL in its greeting: ssl_cert and ssl_key unset?)");
+		bc_fail(bc, "tls is configured but the server does not offer "
+		    "TLS (no CLIENT_SSL in its greeting: ssl_cert unset?)");
 		return;
 	}
 	if (buf_used(&bc->in) > 0) {
