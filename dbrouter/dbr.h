@@ -13,6 +13,7 @@
 #include <mysql.h>
 
 #include "buf.h"
+#include "conf_tls.h"
 #include "ctl.h"
 #include "ev.h"
 #include "mysql_packet.h"
@@ -38,6 +39,7 @@ struct dbr_server_conf {
 	unsigned		 port;
 	char			*socket;	/* unix: path, else NULL */
 	struct net_addr		 addr;		/* for backend connections */
+	bool			 tls;		/* TLS to it (backend-tls) */
 };
 
 /* users-file: "NAME *HASH" per line (the mysql_native_password hash, as
@@ -56,6 +58,8 @@ struct dbr_users {
 struct dbr_listen_conf {
 	char			*addr_str;
 	struct net_addr		 addr;
+	bool			 tls;		/* CLIENT_SSL offered */
+	bool			 tls_required;	/* and nothing else accepted */
 };
 
 struct dbr_conf {
@@ -75,6 +79,10 @@ struct dbr_conf {
 	unsigned		 max_clients;
 	uint64_t		 client_idle_ms;
 	uint64_t		 max_packet;
+	struct tls_config	*tls_server;	/* certificate: tls listeners */
+	unsigned		 ncerts;
+	/* backend-tls: for the servers that say tls */
+	struct conf_tls_client	 backend_tls;
 	/* routing */
 	uint64_t		 max_lag_ms;
 	uint64_t		 writer_wait_ms;
@@ -160,6 +168,11 @@ struct dbr {
 	uint64_t		 writer_gen;
 	int			 lfds[DBR_MAX_LISTEN];
 	int			 nlfds;
+	/* what each listener's accept callback gets: which listen it is */
+	struct dbr_lsock {
+		struct dbr	*d;
+		int		 idx;
+	}			 lsock[DBR_MAX_LISTEN];
 	struct dbr_client	*clients;
 	unsigned		 nclients;
 	unsigned		 replica_rr;	/* round robin over replicas */
@@ -211,12 +224,15 @@ struct dbr_bconn_ops {
 	void	(*ready)(struct dbr_bconn *, void *arg);
 	/* New bytes in bc->in. */
 	void	(*input)(struct dbr_bconn *, void *arg);
-	/* Broken: the connection is already closed and freed. */
-	void	(*failed)(struct dbr_bconn *, const char *why, void *arg);
+	/* Broken: the connection is already closed and freed (compare the
+	 * pointer, never follow it); srv is the server it was to. */
+	void	(*failed)(struct dbr_bconn *, struct dbr_server *srv,
+		    const char *why, void *arg);
 };
 
 enum dbr_bc_state {
-	BC_CONNECTING, BC_GREETING, BC_AUTH, BC_RESETTING, BC_IDLE, BC_OWNED,
+	BC_CONNECTING, BC_GREETING, BC_TLS, BC_AUTH, BC_RESETTING, BC_IDLE,
+	BC_OWNED,
 };
 
 struct dbr_bconn {
@@ -225,6 +241,9 @@ struct dbr_bconn {
 	struct dbr_bconn	*inext, *iprev;		/* srv->idle */
 	enum dbr_bc_state	 state;
 	int			 fd;
+	struct tls_conn		*tls;		/* server says tls */
+	/* TLS holds decrypted bytes the fd will not wake us for */
+	struct ev_deferred	 kick;
 	struct buf		 in, out;
 	struct dbr_ident	 id;
 	uint32_t		 caps;		/* negotiated with the server */
@@ -235,6 +254,7 @@ struct dbr_bconn {
 	const struct dbr_bconn_ops *ops;
 	void			*arg;
 	uint8_t			 seq;		/* next in the login exchange */
+	uint8_t			 scramble[MYSQL_SCRAMBLE_LEN];	/* greeting's */
 	bool			 paused;	/* owner's output is full */
 };
 

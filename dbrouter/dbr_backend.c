@@ -8,7 +8,11 @@
  * current database stays), so the next session starts from a clean state
  * and replays its own. It is reused only for the same identity: account,
  * capabilities and character set, which decide how the server frames
- * what the session relays untouched. */
+ * what the session relays untouched.
+ *
+ * A server that says tls gets, after its greeting, an SSLRequest (seq 1)
+ * and a TLS handshake (common/tls, backend-tls's CA and name); the login
+ * (seq 2) and everything after it go inside TLS. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +22,7 @@
 
 #include "log.h"
 #include "stream.h"
+#include "tls.h"
 #include "dbr.h"
 
 /* A frame of the largest size, so responses relay frame by frame. */
@@ -78,6 +83,12 @@ bc_free(struct dbr_bconn *bc)
 		bc->next->prev = bc->prev;
 	s->nconns--;
 	ev_timer_stop(bc_loop(bc), &bc->timer);
+	ev_defer_cancel(bc_loop(bc), &bc->kick);
+	if (bc->tls != NULL) {
+		if (tls_conn_handshake_done(bc->tls))
+			(void)tls_close(bc->tls);	/* best effort */
+		tls_conn_free(bc->tls);
+	}
 	if (bc->fd != -1)
 		ev_fd_close(bc_loop(bc), bc->fd);
 	buf_free(&bc->in);
@@ -103,6 +114,7 @@ static void
 bc_fail(struct dbr_bconn *bc, const char *fmt, ...)
 {
 	const struct dbr_bconn_ops *ops = bc->ops;
+	struct dbr_server *srv = bc->srv;
 	void		*arg = bc->arg;
 	bool		 owned = bc->state != BC_IDLE &&
 			    bc->state != BC_RESETTING;
@@ -113,7 +125,7 @@ bc_fail(struct dbr_bconn *bc, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	if (bc->state == BC_CONNECTING || bc->state == BC_GREETING ||
-	    bc->state == BC_AUTH) {
+	    bc->state == BC_TLS || bc->state == BC_AUTH) {
 		bc->srv->connect_failures++;
 		log_warnx("server %s: backend connection for %s: %s",
 		    bc->srv->name, bc->id.user, why);
@@ -122,7 +134,7 @@ bc_fail(struct dbr_bconn *bc, const char *fmt, ...)
 		    bc->srv->name, bc->thread_id, why);
 	dbr_bconn_close(bc);
 	if (owned && ops != NULL)
-		ops->failed(bc, why, arg);
+		ops->failed(bc, srv, why, arg);
 }
 
 static void
@@ -140,24 +152,41 @@ bc_timeout(struct ev_loop *loop, void *arg)
 	bc_fail(bc, "no answer within connect-timeout");
 }
 
+static struct stream
+bc_stream(const struct dbr_bconn *bc)
+{
+	return (struct stream){ .fd = bc->fd, .tls = bc->tls };
+}
+
+static const char *
+bc_io_error(const struct dbr_bconn *bc)
+{
+	return bc->tls != NULL ? tls_conn_error(bc->tls) : strerror(errno);
+}
+
 static void
 bc_watch(struct dbr_bconn *bc)
 {
 	unsigned ev = bc->paused ? 0 : EV_READ;
+	struct stream st = bc_stream(bc);
 
+	if (bc->state == BC_TLS && bc->tls != NULL)
+		return;		/* the handshake says what it waits for */
 	if (bc->state == BC_CONNECTING || buf_used(&bc->out) > 0)
 		ev |= EV_WRITE;
 	ev_fd_mod(bc_loop(bc), bc->fd, ev);
+	if ((ev & EV_READ) && stream_pending(&st))
+		ev_defer(bc_loop(bc), &bc->kick);
 }
 
 void
 dbr_bconn_send(struct dbr_bconn *bc)
 {
-	struct stream	 st = { .fd = bc->fd };
+	struct stream	 st = bc_stream(bc);
 	unsigned	 want;
 
 	if (stream_flush(&st, &bc->out, &want) == STREAM_ERROR) {
-		bc_fail(bc, "write: %s", strerror(errno));
+		bc_fail(bc, "write: %s", bc_io_error(bc));
 		return;
 	}
 	bc_watch(bc);
@@ -189,16 +218,92 @@ bc_owned(struct dbr_bconn *bc)
 	bc->ops->ready(bc, bc->arg);
 }
 
+/* The login: HandshakeResponse41 with the client's account, after the
+ * greeting or, with TLS, inside it. */
+static void
+bc_login_send(struct dbr_bconn *bc)
+{
+	struct mysql_handshake_resp r = { 0 };
+	uint8_t		 auth[20];
+	size_t		 used = buf_used(&bc->out);
+	struct buf	 payload;
+
+	r.caps = bc->caps;
+	r.max_packet = 1u << 30;
+	r.charset = bc->id.charset;
+	r.user.p = bc->id.user;
+	r.user.len = strlen(bc->id.user);
+	if (bc->id.has_password) {
+		mysql_native_response(bc->id.stage1, bc->scramble, auth);
+		r.auth.p = (const char *)auth;
+		r.auth.len = sizeof(auth);
+	}
+	r.auth_plugin.p = MYSQL_NATIVE_PLUGIN;
+	r.auth_plugin.len = strlen(MYSQL_NATIVE_PLUGIN);
+	buf_init(&payload, 0);
+	if (mysql_handshake_resp_build(&payload, &r) == -1 ||
+	    mysql_write(&bc->out, &bc->seq, buf_head(&payload),
+	    buf_used(&payload)) == -1) {
+		buf_free(&payload);
+		mysql_buf_truncate(&bc->out, used);
+		bc_fail(bc, "out of memory");
+		return;
+	}
+	buf_free(&payload);
+	bc->state = BC_AUTH;
+	dbr_bconn_send(bc);
+}
+
+/* Drive the TLS client handshake: the SSLRequest goes out in the clear
+ * first, then TLS, then the login inside it. */
+static void
+bc_tls(struct dbr_bconn *bc)
+{
+	const struct dbr_conf *conf = bc->srv->dbr->conf;
+	struct stream	 st = bc_stream(bc);
+	unsigned	 want;
+	char		 err[256];
+	int		 rc;
+
+	if (bc->tls == NULL) {
+		if (stream_flush(&st, &bc->out, &want) == STREAM_ERROR) {
+			bc_fail(bc, "write: %s", strerror(errno));
+			return;
+		}
+		if (buf_used(&bc->out) > 0) {
+			ev_fd_mod(bc_loop(bc), bc->fd, EV_WRITE);
+			return;
+		}
+		if (conf->backend_tls.tls == NULL) {
+			bc_fail(bc, "TLS: no backend-tls configured");
+			return;
+		}
+		/* The name checked is backend-tls's name, else the host. */
+		if ((bc->tls = tls_conn_new(conf->backend_tls.tls, bc->fd,
+		    conf->backend_tls.name != NULL ? conf->backend_tls.name :
+		    bc->srv->conf->host, err, sizeof(err))) == NULL) {
+			bc_fail(bc, "TLS: %s", err);
+			return;
+		}
+	}
+	if ((rc = tls_handshake(bc->tls)) == TLS_ERR) {
+		bc_fail(bc, "TLS: %s", tls_conn_error(bc->tls));
+		return;
+	}
+	if (rc != 0) {
+		ev_fd_mod(bc_loop(bc), bc->fd, tls_want_events(rc));
+		return;
+	}
+	log_debug("server %s: backend connection %u: %s %s", bc->srv->name,
+	    bc->thread_id, tls_conn_version(bc->tls), tls_conn_cipher(bc->tls));
+	bc_login_send(bc);
+}
+
 static void
 bc_greeting(struct dbr_bconn *bc, const struct mysql_frame *f)
 {
 	struct mysql_handshake_in hs;
-	struct mysql_handshake_resp r = { 0 };
-	uint8_t		 auth[20];
-	uint8_t		 seq = (uint8_t)(f->seq + 1);
-	size_t		 used = buf_used(&bc->out);
 	char		 err[128];
-	struct buf	 payload;
 
 	if (f->len > 0 && f->payload[0] == MYSQL_HDR_ERR) {
 		struct mysql_err e;
@@ -223,32 +328,43 @@ bc_greeting(struct dbr_bconn *bc, const struct mysql_frame *f)
 	bc->thread_id = hs.h.conn_id;
 	bc->caps = ((bc->id.caps & BC_CAPS_PASSED) | BC_CAPS_ALWAYS) &
 	    (hs.h.caps | MYSQL_CLIENT_MYSQL);
-	r.caps = bc->caps;
-	r.max_packet = 1u << 30;
-	r.charset = bc->id.charset;
-	r.user.p = bc->id.user;
-	r.user.len = strlen(bc->id.user);
-	if (bc->id.has_password) {
-		mysql_native_response(bc->id.stage1, hs.h.scramble, auth);
-		r.auth.p = (const char *)auth;
-		r.auth.len = sizeof(auth);
-	}
-	r.auth_plugin.p = MYSQL_NATIVE_PLUGIN;
-	r.auth_plugin.len = strlen(MYSQL_NATIVE_PLUGIN);
+	memcpy(bc->scramble, hs.h.scramble, sizeof(bc->scramble));
+	bc->seq = (uint8_t)(f->seq + 1);
 	bc_consume(bc, f);
-	buf_init(&payload, 0);
-	if (mysql_handshake_resp_build(&payload, &r) == -1 ||
-	    mysql_write(&bc->out, &seq, buf_head(&payload),
-	    buf_used(&payload)) == -1) {
-		buf_free(&payload);
-		mysql_buf_truncate(&bc->out, used);
-		bc_fail(bc, "out of memory");
+	if (!bc->srv->conf->tls) {
+		bc_login_send(bc);
 		return;
 	}
-	buf_free(&payload);
-	bc->seq = seq;
-	bc->state = BC_AUTH;
-	dbr_bconn_send(bc);
+	if ((hs.h.caps & MYSQL_CLIENT_SSL) == 0) {
+		bc_fail(bc, "tls is configured but the server does not offer "
+		    "TLS (no CLIENT_SSL in its greeting: ssl_cert unset?)");
+		return;
+	}
+	if (buf_used(&bc->in) > 0) {
+		bc_fail(bc, "bytes after the greeting, before TLS");
+		return;
+	}
+	bc->caps |= MYSQL_CLIENT_SSL;
+	{
+		struct mysql_handshake_resp r = { .caps = bc->caps,
+		    .max_packet = 1u << 30, .charset = bc->id.charset,
+		    .ssl_request = true };
+		struct buf	 payload;
+		size_t		 used = buf_used(&bc->out);
+
+		buf_init(&payload, 0);
+		if (mysql_handshake_resp_build(&payload, &r) == -1 ||
+		    mysql_write(&bc->out, &bc->seq, buf_head(&payload),
+		    buf_used(&payload)) == -1) {
+			buf_free(&payload);
+			mysql_buf_truncate(&bc->out, used);
+			bc_fail(bc, "out of memory");
+			return;
+		}
+		buf_free(&payload);
+	}
+	bc->state = BC_TLS;
+	bc_tls(bc);
 }
 
 /* The server's answer to the login: OK, ERR, or a switch to native with
@@ -354,11 +470,15 @@ static void
 bc_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 {
 	struct dbr_bconn *bc = arg;
-	struct stream	 st = { .fd = fd };
+	struct stream	 st = bc_stream(bc);
 	unsigned	 want;
 	int		 rv;
 
 	(void)loop;
+	if (bc->state == BC_TLS) {
+		bc_tls(bc);
+		return;
+	}
 	if (bc->state == BC_CONNECTING) {
 		if (net_connect_finish(fd) == -1) {
 			bc_fail(bc, "connect: %s", strerror(errno));
@@ -373,7 +493,7 @@ bc_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 		return;		/* input comes on the next wake-up */
 	}
 	if ((rv = stream_fill(&st, &bc->in, &want)) == STREAM_ERROR) {
-		bc_fail(bc, "read: %s", strerror(errno));
+		bc_fail(bc, "read: %s", bc_io_error(bc));
 		return;
 	}
 	if (rv == 0) {
@@ -386,6 +506,14 @@ bc_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 		bc_fail(bc, "the server spoke while the connection was idle");
 	else
 		bc_login_input(bc);
+}
+
+static void
+bc_kick(struct ev_loop *loop, void *arg)
+{
+	struct dbr_bconn *bc = arg;
+
+	bc_io(loop, bc->fd, EV_READ, bc);
 }
 
 static bool
@@ -414,6 +542,7 @@ bc_connect(struct dbr_server *s, const struct dbr_ident *id, char *why,
 	buf_init(&bc->out, d->conf->max_packet + 2 * MYSQL_HDR_LEN +
 	    d->conf->max_packet / MYSQL_MAX_FRAME * MYSQL_HDR_LEN + 4096);
 	ev_timer_init(&bc->timer, bc_timeout, bc);
+	ev_deferred_init(&bc->kick, bc_kick, bc);
 	if ((bc->fd = net_connect(&s->conf->addr, why, whylen)) == -1) {
 		s->connect_failures++;
 		free(bc);

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "stream.h"
+#include "tls.h"
 #include "dbr_client.h"
 
 #define CL_IN_MAX		(256 * 1024)
@@ -96,6 +97,12 @@ cl_free(struct dbr_client *c)
 	d->nclients--;
 	gauge_set(metric_series0(d->m_clients), d->nclients);
 	ev_timer_stop(cl_loop(c), &c->timer);
+	ev_defer_cancel(cl_loop(c), &c->kick);
+	if (c->tls != NULL) {
+		if (tls_conn_handshake_done(c->tls))
+			(void)tls_close(c->tls);	/* best effort */
+		tls_conn_free(c->tls);
+	}
 	ev_fd_close(cl_loop(c), c->fd);
 	mysql_reader_free(&c->rd);
 	buf_free(&c->in);
@@ -114,10 +121,26 @@ cl_close(struct dbr_client *c, const char *why)
 	cl_free(c);
 }
 
+static struct stream
+cl_stream(const struct dbr_client *c)
+{
+	return (struct stream){ .fd = c->fd, .tls = c->tls };
+}
+
+static const char *
+cl_io_error(const struct dbr_client *c)
+{
+	return c->tls != NULL ? tls_conn_error(c->tls) : strerror(errno);
+}
+
 static void
 cl_watch(struct dbr_client *c)
 {
 	unsigned ev = 0;
+	struct stream st = cl_stream(c);
+
+	if (c->state == CL_TLS_HANDSHAKE)
+		return;		/* the handshake says what it waits for */
 
 	if (buf_used(&c->out) > 0)
 		ev |= EV_WRITE;
@@ -127,6 +150,8 @@ cl_watch(struct dbr_client *c)
 	    buf_used(&c->in) < CL_IN_MAX)
 		ev |= EV_READ;
 	ev_fd_mod(cl_loop(c), c->fd, ev);
+	if ((ev & EV_READ) && stream_pending(&st))
+		ev_defer(cl_loop(c), &c->kick);
 }
 
 bool
@@ -138,12 +163,12 @@ cl_out_full(const struct dbr_client *c)
 void
 cl_flush(struct dbr_client *c)
 {
-	struct stream	 st = { .fd = c->fd };
+	struct stream	 st = cl_stream(c);
 	unsigned	 want;
 	bool		 was_full = cl_out_full(c);
 
 	if (stream_flush(&st, &c->out, &want) == STREAM_ERROR) {
-		cl_close(c, strerror(errno));
+		cl_close(c, cl_io_error(c));
 		return;
 	}
 	if (c->state == CL_CLOSING && buf_used(&c->out) == 0) {
@@ -221,7 +246,7 @@ cl_idle_timeout(struct ev_loop *loop, void *arg)
 
 	(void)loop;
 	if (c->state == CL_IDLE || c->state == CL_LOGIN ||
-	    c->state == CL_AUTH_SWITCH)
+	    c->state == CL_TLS_HANDSHAKE || c->state == CL_AUTH_SWITCH)
 		cl_close(c, "idle timeout");
 	else
 		route_resume(c);	/* a wait for a writer ran out */
@@ -251,7 +276,7 @@ send_handshake(struct dbr_client *c)
 	struct mysql_handshake h = {
 		.server_version = CL_SERVER_VERSION,
 		.conn_id = c->conn_id,
-		.caps = CL_CAPS,
+		.caps = CL_CAPS | (c->tls_offered ? MYSQL_CLIENT_SSL : 0),
 		.charset = CL_CHARSET,
 		.status = MYSQL_STATUS_AUTOCOMMIT,
 	};
@@ -267,6 +292,66 @@ send_handshake(struct dbr_client *c)
 	rv = mysql_handshake_build(&p, &h) == -1 ? -1 : cl_send(c, &p);
 	buf_free(&p);
 	return rv;
+}
+
+/* Drive the server side of the TLS handshake; then the login goes on
+ * inside TLS. */
+static void
+cl_handshake(struct dbr_client *c)
+{
+	int	 rc;
+
+	if ((rc = tls_handshake(c->tls)) == TLS_ERR) {
+		log_info("client %s (%u): TLS: %s", c->peer,
+		    c->conn_id, tls_conn_error(c->tls));
+		count_error(c->d, "tls");
+		cl_close(c, "TLS handshake failed");
+		return;
+	}
+	if (rc != 0) {
+		ev_fd_mod(cl_loop(c), c->fd, tls_want_events(rc));
+		return;
+	}
+	log_debug("client %s (%u): %s %s", c->peer, c->conn_id,
+	    tls_conn_version(c->tls), tls_conn_cipher(c->tls));
+	c->state = CL_LOGIN;
+	cl_watch(c);		/* the response may already be inside TLS */
+}
+
+/* An SSLRequest: TLS from here on, if the listener offers it. */
+static void
+cl_starttls(struct dbr_client *c)
+{
+	struct tls_config *cfg = c->d->conf->tls_server;
+	char		 err[256];
+
+	if (!c->tls_offered || cfg == NULL) {
+		cl_refuse(c, "tls", 1043, "08S01",
+		    "TLS is not offered on this listener");
+		return;
+	}
+	if (c->tls != NULL) {
+		cl_refuse(c, "malformed", 1043, "08S01", "Bad handshake");
+		return;
+	}
+	/* cl_fill_login read no further than the SSLRequest: anything
+	 * here would be plaintext taken as if it came through TLS. */
+	if (buf_used(&c->in) > 0) {
+		log_info("client %s (%u): bytes after the SSLRequest, before "
+		    "TLS", c->peer, c->conn_id);
+		count_error(c->d, "malformed");
+		cl_close(c, "bytes after the SSLRequest");
+		return;
+	}
+	if ((c->tls = tls_conn_new(cfg, c->fd, NULL, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("client %s (%u): TLS: %s", c->peer, c->conn_id, err);
+		cl_close(c, "TLS setup failed");
+		return;
+	}
+	c->state = CL_TLS_HANDSHAKE;
+	mysql_reader_expect(&c->rd, c->seq);
+	cl_handshake(c);
 }
 
 /* The client's answer to the scramble, checked; then OK and ready. */
@@ -309,8 +394,12 @@ login_response(struct dbr_client *c, const struct mysql_packet *p)
 		return;
 	}
 	if (r.ssl_request) {
-		cl_refuse(c, "tls", 1043, "08S01",
-		    "TLS is not offered on this listener");
+		cl_starttls(c);
+		return;
+	}
+	if (c->tls == NULL && c->tls_required) {
+		cl_refuse(c, "tls_required", ER_ACCESS_DENIED, "28000",
+		    "connections to this listener must use TLS");
 		return;
 	}
 	if ((r.caps & MYSQL_CLIENT_PROTOCOL_41) == 0) {
@@ -441,21 +530,59 @@ cl_read(struct dbr_client *c)
 	cl_packet(c, &q);
 }
 
+/* Before TLS on a listener that offers it, read no further than the
+ * first packet: a client sends its ClientHello right behind the
+ * SSLRequest, and those bytes are TLS's to read. Returns as stream_fill. */
+static int
+cl_fill_login(struct dbr_client *c)
+{
+	const uint8_t	*h = (const uint8_t *)buf_head(&c->in);
+	size_t		 have = buf_used(&c->in), need, len;
+	ssize_t		 n;
+
+	if (have < MYSQL_HDR_LEN)
+		need = MYSQL_HDR_LEN - have;
+	else {
+		len = h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16;
+		if (len > CL_LOGIN_MAX || have >= MYSQL_HDR_LEN + len)
+			return 1;	/* cl_read refuses or takes it */
+		need = MYSQL_HDR_LEN + len - have;
+	}
+	if (buf_reserve(&c->in, need) == -1)
+		return STREAM_ERROR;
+	n = read(c->fd, buf_tail(&c->in), need);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return 1;
+	if (n <= 0)
+		return n == 0 ? 0 : STREAM_ERROR;
+	buf_commit(&c->in, (size_t)n);
+	return 1;
+}
+
 static void
 cl_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 {
 	struct dbr_client *c = arg;
-	struct stream	 st = { .fd = fd };
+	struct stream	 st = cl_stream(c);
 	unsigned	 want;
 	int		 rv;
 
 	(void)loop;
+	if (c->state == CL_TLS_HANDSHAKE) {
+		cl_handshake(c);
+		return;
+	}
 	if (events & EV_WRITE) {
 		cl_flush(c);
 		return;
 	}
-	if ((rv = stream_fill(&st, &c->in, &want)) == STREAM_ERROR) {
-		cl_close(c, strerror(errno));
+	if (c->tls == NULL && c->tls_offered && c->state == CL_LOGIN)
+		rv = cl_fill_login(c);
+	else
+		rv = stream_fill(&st, &c->in, &want);
+	if (rv == STREAM_ERROR) {
+		cl_close(c, cl_io_error(c));
 		return;
 	}
 	if (rv == 0) {
@@ -467,9 +594,19 @@ cl_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 }
 
 static void
+cl_kick(struct ev_loop *loop, void *arg)
+{
+	struct dbr_client *c = arg;
+
+	cl_io(loop, c->fd, EV_READ, c);
+}
+
+static void
 cl_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
 {
-	struct dbr	*d = arg;
+	struct dbr_lsock *ls = arg;
+	struct dbr	*d = ls->d;
+	const struct dbr_listen_conf *lc = &d->conf->listen[ls->idx];
 	struct dbr_client *c;
 	struct net_addr	 peer;
 	int		 fd, n;
@@ -491,6 +628,9 @@ cl_accept(struct ev_loop *loop, int lfd, unsigned events, void *arg)
 		c->fd = fd;
 		c->conn_id = next_conn_id++;
 		c->last_slot = -1;
+		c->tls_offered = lc->tls;
+		c->tls_required = lc->tls_required;
+		ev_deferred_init(&c->kick, cl_kick, c);
 		/* Until the client says, errors are 4.1 ones (with SQLSTATE). */
 		c->caps = CL_CAPS;
 		net_addr_str(&peer, c->peer, sizeof(c->peer));
@@ -546,7 +686,10 @@ dbr_listen_start(struct dbr *d, char *err, size_t errlen)
 			dbr_listen_stop(d);
 			return -1;
 		}
-		if (ev_fd_add(dbr_loop(d), fd, EV_READ, cl_accept, d) == -1) {
+		d->lsock[i].d = d;
+		d->lsock[i].idx = i;
+		if (ev_fd_add(dbr_loop(d), fd, EV_READ, cl_accept,
+		    &d->lsock[i]) == -1) {
 			close(fd);
 			dbr_listen_stop(d);
 			return seterr(err, errlen, "event loop: %s",

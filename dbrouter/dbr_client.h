@@ -10,6 +10,7 @@
 
 enum cl_state {
 	CL_LOGIN,		/* handshake sent, waiting for the response */
+	CL_TLS_HANDSHAKE,	/* after an SSLRequest, before the response */
 	CL_AUTH_SWITCH,		/* asked for mysql_native_password */
 	CL_IDLE,		/* waiting for a command */
 	CL_BUSY,		/* a command is being routed or answered */
@@ -61,6 +62,11 @@ struct dbr_client {
 	struct dbr_client	*wnext;		/* a server's waiters */
 	struct dbr_server	*waiting_on;
 	int			 fd;
+	struct tls_conn		*tls;		/* after an SSLRequest */
+	bool			 tls_offered;	/* the listener says tls */
+	bool			 tls_required;	/* ... required */
+	/* TLS holds decrypted bytes the fd will not wake us for */
+	struct ev_deferred	 kick;
 	char			 peer[NET_ADDRSTRLEN];
 	char			 host[NET_ADDRSTRLEN];	/* for messages */
 	uint32_t		 conn_id;

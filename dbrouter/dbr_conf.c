@@ -1,10 +1,12 @@
 /* dbrouter configuration:
  *
- *	server "db-1" "127.0.0.1:3306"		(or "unix:/run/mysqld/mysqld.sock")
+ *	server "db-1" "127.0.0.1:3306" [tls]	(or "unix:/run/mysqld/mysqld.sock")
+ *	backend-tls { ca "ca.pem"  name "db.internal"  verify on }
  *	monitor-user "dbrouter"
  *	monitor-password-file "/etc/stackd/dbrouter.monitor"
  *	check-interval 1s  check-timeout 800ms  fall 3  rise 2
- *	listen "127.0.0.1:3307"			(or "unix:/run/stackd/mysql.sock")
+ *	listen "127.0.0.1:3307" [tls [required]] (or "unix:/run/stackd/mysql.sock")
+ *	certificate "cert.pem" "key.pem"	(tls listeners; several: SNI)
  *	users-file "/etc/stackd/dbrouter.users"
  *	max-connections 1000  client-idle-timeout 8h  max-packet 16M
  *	max-lag 10s  writer-wait 10s
@@ -24,6 +26,7 @@
 #include "conf.h"
 #include "log.h"
 #include "net.h"
+#include "tls.h"
 #include "dbr.h"
 
 #define DBR_SECRET_MAX	256
@@ -78,10 +81,14 @@ set_server(struct conf_ctx *ctx, const struct conf_stmt *st,
 	if (strlen(st->argv[1]) >= DBR_NAME_MAX)
 		return conf_error(ctx, st, "server: name longer than %d",
 		    DBR_NAME_MAX - 1);
+	if (st->argc == 4 && strcmp(st->argv[3], "tls") != 0)
+		return conf_error(ctx, st, "server %s: expected 'tls' after the "
+		    "address, got \"%s\"", st->argv[1], st->argv[3]);
 	if (net_addr_parse(st->argv[2], 3306, &addr, err, sizeof(err)) == -1)
 		return conf_error(ctx, st, "server %s: %s", st->argv[1], err);
 	s = &conf->servers[conf->nservers++];
 	s->addr = addr;
+	s->tls = st->argc == 4;
 	if ((s->name = strdup(st->argv[1])) == NULL ||
 	    (s->addr_str = strdup(st->argv[2])) == NULL)
 		return conf_error(ctx, st, "out of memory");
@@ -122,6 +129,16 @@ set_listen(struct conf_ctx *ctx, const struct conf_stmt *st,
 	if (conf->nlisten == DBR_MAX_LISTEN)
 		return conf_error(ctx, st, "listen: at most %d", DBR_MAX_LISTEN);
 	l = &conf->listen[conf->nlisten];
+	if (st->argc >= 3) {
+		if (strcmp(st->argv[2], "tls") != 0)
+			return conf_error(ctx, st, "listen: expected 'tls' after "
+			    "the address, got \"%s\"", st->argv[2]);
+		if (st->argc == 4 && strcmp(st->argv[3], "required") != 0)
+			return conf_error(ctx, st, "listen: expected 'required' "
+			    "after 'tls', got \"%s\"", st->argv[3]);
+		l->tls = true;
+		l->tls_required = st->argc == 4;
+	}
 	if (net_addr_parse(st->argv[1], 3306, &l->addr, err, sizeof(err)) == -1)
 		return conf_error(ctx, st, "listen: %s", err);
 	for (i = 0; i < conf->nlisten; i++)
@@ -132,6 +149,33 @@ set_listen(struct conf_ctx *ctx, const struct conf_stmt *st,
 		return conf_error(ctx, st, "out of memory");
 	conf->nlisten++;
 	return 0;
+}
+
+/* certificate CERT KEY: the listeners that say tls present it (the first
+ * one by default, others by SNI). */
+static int
+set_certificate(struct conf_ctx *ctx, const struct conf_stmt *st,
+    const struct conf_directive *d, void *obj)
+{
+	struct dbr_conf	*conf = obj;
+	char		 err[512];
+
+	if (conf->tls_server == NULL && (conf->tls_server =
+	    tls_server_new(NULL, err, sizeof(err))) == NULL)
+		return conf_error(ctx, st, "certificate: %s", err);
+	if (tls_server_add_cert(conf->tls_server, st->argv[1], st->argv[2],
+	    err, sizeof(err)) == -1)
+		return conf_error(ctx, st, "certificate: %s", err);
+	conf->ncerts++;
+	return 0;
+}
+
+static int
+set_backend_tls(struct conf_ctx *ctx, const struct conf_stmt *st,
+    const struct conf_directive *d, void *obj)
+{
+	return conf_tls_client_block(ctx, st,
+	    &((struct dbr_conf *)obj)->backend_tls);
 }
 
 static int
@@ -150,7 +194,9 @@ set_users_file(struct conf_ctx *ctx, const struct conf_stmt *st,
 
 static const struct conf_directive dbr_directives[] = {
 	SERVICE_DIRECTIVES(struct dbr_conf, svc),
-	{ "server", 2, 2, CONF_BLOCK_NONE, 0, set_server, 0, 0, 0 },
+	{ "server", 2, 3, CONF_BLOCK_NONE, 0, set_server, 0, 0, 0 },
+	{ "backend-tls", 0, 0, CONF_BLOCK_REQUIRED, CONF_ONCE, set_backend_tls,
+	    0, 0, 0 },
 	{ "monitor-user", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_string,
 	    offsetof(struct dbr_conf, monitor_user), 0, 0 },
 	{ "monitor-password-file", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,
@@ -163,7 +209,8 @@ static const struct conf_directive dbr_directives[] = {
 	    offsetof(struct dbr_conf, fall), 1, 100 },
 	{ "rise", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_unsigned,
 	    offsetof(struct dbr_conf, rise), 1, 100 },
-	{ "listen", 1, 1, CONF_BLOCK_NONE, 0, set_listen, 0, 0, 0 },
+	{ "listen", 1, 3, CONF_BLOCK_NONE, 0, set_listen, 0, 0, 0 },
+	{ "certificate", 2, 2, CONF_BLOCK_NONE, 0, set_certificate, 0, 0, 0 },
 	{ "users-file", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, set_users_file,
 	    0, 0, 0 },
 	{ "max-connections", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,
@@ -194,6 +241,38 @@ static const struct conf_directive dbr_directives[] = {
 	    10, 3600 * 1000 },
 	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
 };
+
+/* What needs another directive, named at the statement that needs it. */
+static void
+check_tls(struct conf_ctx *ctx, const struct conf_stmt *root,
+    const struct dbr_conf *conf)
+{
+	const struct conf_stmt *st;
+	bool		 any = false;
+	int		 i;
+
+	for (i = 0; i < conf->nlisten; i++)
+		any |= conf->listen[i].tls;
+	for (st = root; st != NULL; st = st->next) {
+		if (strcmp(st->argv[0], "listen") == 0 && st->argc >= 3 &&
+		    conf->ncerts == 0)
+			conf_error(ctx, st, "listen %s: tls needs a certificate",
+			    st->argv[1]);
+		else if (strcmp(st->argv[0], "certificate") == 0 && !any) {
+			conf_error(ctx, st, "certificate: no listen says tls");
+			any = true;	/* once */
+		} else if (strcmp(st->argv[0], "server") == 0 &&
+		    st->argc == 4 && conf->backend_tls.tls == NULL)
+			conf_error(ctx, st, "server %s: tls needs a backend-tls "
+			    "block (with a ca, or 'verify off')", st->argv[1]);
+		else if (strcmp(st->argv[0], "server") == 0 &&
+		    st->argc == 4 && conf->backend_tls.verify &&
+		    conf->backend_tls.name == NULL &&
+		    strncmp(st->argv[2], "unix:", 5) == 0)
+			conf_error(ctx, st, "server %s: verifying a unix socket "
+			    "server needs a name in backend-tls", st->argv[1]);
+	}
+}
 
 void *
 dbr_conf_load(const struct conf_stmt *root, struct conf_ctx *ctx)
@@ -229,6 +308,7 @@ dbr_conf_load(const struct conf_stmt *root, struct conf_ctx *ctx)
 		if (conf->nlisten > 0 && conf->users_file == NULL)
 			conf_error(ctx, NULL, "users-file: needed to check "
 			    "the clients that connect to listen");
+		check_tls(ctx, root, conf);
 	}
 	return conf;
 }
@@ -250,6 +330,8 @@ dbr_conf_free(void *arg)
 	for (i = 0; i < conf->nlisten; i++)
 		free(conf->listen[i].addr_str);
 	free(conf->users_file);
+	tls_config_free(conf->tls_server);
+	conf_tls_client_clear(&conf->backend_tls);
 	dbr_users_free(&conf->users);
 	service_conf_clear(&conf->svc);
 	free(conf->monitor_user);

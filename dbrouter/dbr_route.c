@@ -40,7 +40,8 @@
 
 static void	slot_ready(struct dbr_bconn *, void *);
 static void	slot_input(struct dbr_bconn *, void *);
-static void	slot_failed(struct dbr_bconn *, const char *, void *);
+static void	slot_failed(struct dbr_bconn *, struct dbr_server *,
+		    const char *, void *);
 static void	route_go(struct dbr_client *);
 static void	route_step(struct dbr_client *);
 
@@ -1209,7 +1210,8 @@ slot_ready(struct dbr_bconn *bc, void *arg)
 }
 
 static void
-slot_failed(struct dbr_bconn *bc, const char *why, void *arg)
+slot_failed(struct dbr_bconn *bc, struct dbr_server *srv, const char *why,
+    void *arg)
 {
 	struct dbr_client *c = arg;
 	int		 i = slot_of(c, bc);
@@ -1221,7 +1223,7 @@ slot_failed(struct dbr_bconn *bc, const char *why, void *arg)
 
 	if (i < 0)
 		return;
-	snprintf(name, sizeof(name), "%s", bc->srv->name);
+	snprintf(name, sizeof(name), "%s", srv->name);
 	c->slot[i].bc = NULL;		/* already closed */
 	slot_release(c, i, false);
 	if (!busy) {

@@ -6,6 +6,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "tls.h"
 #include "metrics.h"
 #include "dbr.h"
 #include "dbr_client.h"
@@ -329,6 +330,8 @@ dbr_reload(struct service *svc, void *confp, char *err, size_t errlen)
 	/* Sessions read users, limits and timeouts through d->conf. */
 	if (servers_build(d, nc, err, errlen) == -1)
 		return -1;
+	/* TLS clients resume the sessions the old certificates made. */
+	tls_config_inherit_sessions(nc->tls_server, d->conf->tls_server);
 	d->conf = nc;
 	return 0;
 }

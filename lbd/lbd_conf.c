@@ -25,6 +25,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "conf_tls.h"
 #include "tls.h"
 #include "lbd.h"
 
@@ -239,77 +240,21 @@ pool_server(struct conf_ctx *ctx, const struct conf_stmt *st,
 	return 0;
 }
 
-struct tls_ctx {
-	char	*ca;
-	bool	 verify;
-	char	*cert, *key;
-	struct lb_pool_conf *p;
-};
-
-static int
-tls_ca(struct conf_ctx *ctx, const struct conf_stmt *st,
-    const struct conf_directive *d, void *obj)
-{
-	return dup_arg(ctx, st, 1, &((struct tls_ctx *)obj)->ca);
-}
-
-static int
-tls_name(struct conf_ctx *ctx, const struct conf_stmt *st,
-    const struct conf_directive *d, void *obj)
-{
-	return dup_arg(ctx, st, 1, &((struct tls_ctx *)obj)->p->tls_name);
-}
-
-static int
-tls_client_cert(struct conf_ctx *ctx, const struct conf_stmt *st,
-    const struct conf_directive *d, void *obj)
-{
-	struct tls_ctx *t = obj;
-
-	if (dup_arg(ctx, st, 1, &t->cert) == -1)
-		return -1;
-	return dup_arg(ctx, st, 2, &t->key);
-}
-
-static const struct conf_directive tls_directives[] = {
-	{ "ca", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, tls_ca, 0, 0, 0 },
-	{ "name", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, tls_name, 0, 0, 0 },
-	{ "verify", 0, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_flag,
-	    offsetof(struct tls_ctx, verify), 0, 0 },
-	{ "certificate", 2, 2, CONF_BLOCK_NONE, CONF_ONCE, tls_client_cert,
-	    0, 0, 0 },
-	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
-};
-
-/* tls { ca ...; name ...; verify on } — verification is on by default. */
+/* tls { ca ...; name ...; verify on } — common/conf_tls, verification on
+ * by default. */
 static int
 pool_tls(struct conf_ctx *ctx, const struct conf_stmt *st,
     const struct conf_directive *d, void *obj)
 {
 	struct lb_pool_conf *p = obj;
-	struct tls_ctx	 t = { .verify = true, .p = p };
-	char		 err[512];
-	int		 rv = -1;
+	struct conf_tls_client t;
 
-	if (conf_apply(ctx, st->block, tls_directives, &t) == -1)
-		goto out;
-	if (t.verify && t.ca == NULL) {
-		conf_error(ctx, st, "tls: verification needs a ca (or say "
-		    "'verify off')");
-		goto out;
-	}
+	if (conf_tls_client_block(ctx, st, &t) == -1)
+		return -1;
+	p->tls = t.tls;
+	p->tls_name = t.name;
 	p->tls_verify = t.verify;
-	if ((p->tls = tls_client_new(t.ca, t.verify, t.cert, t.key, err,
-	    sizeof(err))) == NULL) {
-		conf_error(ctx, st, "tls: %s", err);
-		goto out;
-	}
-	rv = 0;
- out:
-	free(t.ca);
-	free(t.cert);
-	free(t.key);
-	return rv;
+	return 0;
 }
 
 static int
