@@ -33,8 +33,10 @@
 #define ER_UNKNOWN_COM_ERROR	1047
 #define ER_CONNECTION_KILLED	1927
 #define ER_ACCESS_DENIED	1045
-#define CR_SERVER_LOST		2013
-#define CR_CONN_HOST_ERROR	2003
+/* Not the client library's 2013 and 2003: libmariadb takes a code in its
+ * own range from a server for a malformed packet and drops the message.
+ * 9001 is what ProxySQL answers when no backend could be reached. */
+#define ER_NO_BACKEND		9001
 #define MAX_REPLAY		64
 #define MAX_RETRIES		2
 
@@ -632,7 +634,7 @@ route_go(struct dbr_client *c)
 		}
 		if (!writer_ok(d)) {
 			if (waited_out(c)) {
-				cl_error(c, CR_CONN_HOST_ERROR, "HY000",
+				cl_error(c, ER_NO_BACKEND, "HY000",
 				    "dbrouter: no primary to write to "
 				    "(waited %llu ms)", (unsigned long long)
 				    d->conf->writer_wait_ms);
@@ -661,7 +663,7 @@ route_go(struct dbr_client *c)
 	if (sl->bc == NULL) {
 		if (s->nconns >= d->conf->backend_max) {
 			if (waited_out(c)) {
-				cl_error(c, CR_CONN_HOST_ERROR, "HY000",
+				cl_error(c, ER_NO_BACKEND, "HY000",
 				    "dbrouter: %s (waited %llu ms)", why,
 				    (unsigned long long)d->conf->writer_wait_ms);
 				cl_command_done(c);
@@ -675,7 +677,7 @@ route_go(struct dbr_client *c)
 			route_go(c);
 			return;
 		}
-		cl_error(c, CR_CONN_HOST_ERROR, "HY000", "dbrouter: %s", why);
+		cl_error(c, ER_NO_BACKEND, "HY000", "dbrouter: %s", why);
 		cl_command_done(c);
 		return;
 	}
@@ -1259,7 +1261,12 @@ slot_failed(struct dbr_bconn *bc, struct dbr_server *srv, const char *why,
 		primary_lost(c, "the connection to the primary broke");
 		return;
 	}
-	cl_error(c, CR_SERVER_LOST, "HY000", "dbrouter: lost connection to "
-	    "server %s during the command: %s", name, why);
+	if (sent)
+		cl_error(c, ER_CONNECTION_KILLED, "70100", "dbrouter: lost "
+		    "connection to server %s during the command: %s", name,
+		    why);
+	else
+		cl_error(c, ER_NO_BACKEND, "HY000", "dbrouter: server %s: %s",
+		    name, why);
 	cl_command_done(c);
 }
