@@ -15,6 +15,12 @@
  *		for 10s  recover 30s  severity warning
  *	}
  *
+ * Defaults: window 1m, baseline 10m, min-baseline 0, for 0, recover the
+ * larger of `for` and 30s, severity warning. spike/drop compare the latest
+ * value with the baseline as it stood one window ago; the baseline learns
+ * only while the rule is ok. No data never fires (a firing rule stays
+ * firing). The full grammar and semantics are at the top of ag_alert.c.
+ *
  * Pure: values come from a lookup callback at each evaluation, events go
  * to a callback; no I/O. */
 #ifndef AG_ALERT_H

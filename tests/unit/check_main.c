@@ -30,6 +30,7 @@ static Suite *(*const suites[])(void) = {
 	mysql_proto_suite,
 	query_class_suite,
 	ag_prom_suite,
+	ag_alert_suite,
 };
 
 const char *

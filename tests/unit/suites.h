@@ -28,6 +28,7 @@ Suite	*mysql_packet_suite(void);
 Suite	*mysql_proto_suite(void);
 Suite	*query_class_suite(void);
 Suite	*ag_prom_suite(void);
+Suite	*ag_alert_suite(void);
 
 /* Directory of test fixtures (tests/data), from STACKD_TESTDATA. */
 const char *testdata_dir(void);
