@@ -4,6 +4,9 @@
  *	monitor-user "dbrouter"
  *	monitor-password-file "/etc/stackd/dbrouter.monitor"
  *	check-interval 1s  check-timeout 800ms  fall 3  rise 2
+ *	failover yes  semi-sync yes  failover-timeout 10s  switchover-timeout 10s
+ *	replication-user "repl"  replication-password-file "/etc/stackd/dbrouter.repl"
+ *	(the failover rows and their checks are dbr_failover.c's)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -117,6 +120,8 @@ static const struct conf_directive dbr_directives[] = {
 	    offsetof(struct dbr_conf, fall), 1, 100 },
 	{ "rise", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_unsigned,
 	    offsetof(struct dbr_conf, rise), 1, 100 },
+	/* ---- failover ---- */
+	DBR_FAILOVER_DIRECTIVES(struct dbr_conf, fo),
 	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
 };
 
@@ -133,6 +138,9 @@ dbr_conf_load(const struct conf_stmt *root, struct conf_ctx *ctx)
 	conf->check_timeout_ms = 800;
 	conf->fall = 3;
 	conf->rise = 2;
+	/* ---- failover ---- */
+	conf->fo.timeout_ms = 10000;
+	conf->fo.switchover_timeout_ms = 10000;
 	if (conf_apply(ctx, root, dbr_directives, conf) == 0) {
 		if (conf->nservers == 0)
 			conf_error(ctx, NULL, "server: at least one needed");
@@ -142,6 +150,8 @@ dbr_conf_load(const struct conf_stmt *root, struct conf_ctx *ctx)
 		if (conf->check_timeout_ms > conf->check_interval_ms)
 			conf_error(ctx, NULL, "check-timeout longer than "
 			    "check-interval");
+		/* ---- failover ---- */
+		dbr_failover_conf_check(conf, ctx);
 	}
 	return conf;
 }
@@ -166,5 +176,7 @@ dbr_conf_free(void *arg)
 		explicit_bzero(conf->monitor_password,
 		    strlen(conf->monitor_password));
 	free(conf->monitor_password);
+	/* ---- failover ---- */
+	dbr_failover_conf_free(&conf->fo);
 	free(conf);
 }

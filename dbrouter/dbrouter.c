@@ -59,6 +59,20 @@ dbr_server_checked(struct dbr_server *s, bool ok, const char *why)
 	gauge_set(metric_with(d->m_up, v), s->up ? 1 : 0);
 	gauge_set(metric_with(d->m_read_only, v), s->health.read_only ? 1 : 0);
 	gauge_set(metric_with(d->m_lag, v), (double)s->health.lag);
+	/* ---- failover ---- */
+	dbr_failover_checked(s, ok);
+}
+
+/* ---- failover ---- */
+struct dbr_server *
+dbr_server_find(struct dbr *d, const char *name)
+{
+	int	 i;
+
+	for (i = 0; i < d->nservers; i++)
+		if (strcmp(d->servers[i]->name, name) == 0)
+			return d->servers[i];
+	return NULL;
 }
 
 static int
@@ -94,6 +108,7 @@ server_new(struct dbr *d, struct dbr_server_conf *sc)
 	s->conf = sc;
 	snprintf(s->name, sizeof(s->name), "%s", sc->name);
 	s->health.lag = -1;
+	s->fo_semi_role = -1;	/* ---- failover ---- */
 	snprintf(s->check_result, sizeof(s->check_result), "not checked yet");
 	return s;
 }
@@ -169,6 +184,9 @@ dbr_start(struct service *svc, void *confp, char *err, size_t errlen)
 	d->conf = confp;
 	if (metrics_setup(d, err, errlen) == -1)
 		return -1;
+	/* ---- failover ---- */
+	if (dbr_failover_start(d, err, errlen) == -1)
+		return -1;
 	return servers_build(d, d->conf, err, errlen);
 }
 
@@ -177,6 +195,7 @@ dbr_reload(struct service *svc, void *confp, char *err, size_t errlen)
 {
 	struct dbr	*d = service_arg(svc);
 
+	dbr_failover_reload(d, confp);	/* ---- failover ---- */
 	if (servers_build(d, confp, err, errlen) == -1)
 		return -1;
 	d->conf = confp;
@@ -189,6 +208,7 @@ dbr_status(struct service *svc, struct ctl_conn *cc)
 	struct dbr	*d = service_arg(svc);
 	int		 i;
 
+	dbr_failover_status(d, cc);	/* ---- failover ---- */
 	for (i = 0; i < d->nservers; i++) {
 		struct dbr_server *s = d->servers[i];
 		struct dbr_health *h = &s->health;
@@ -216,6 +236,7 @@ dbr_status(struct service *svc, struct ctl_conn *cc)
 static void
 dbr_cleanup(struct service *svc)
 {
+	dbr_failover_free(service_arg(svc));	/* ---- failover ---- */
 	servers_free(service_arg(svc));
 }
 
@@ -230,6 +251,7 @@ static const struct service_ops dbr_ops = {
 	.reload = dbr_reload,
 	.status = dbr_status,
 	.cleanup = dbr_cleanup,
+	.commands = dbr_failover_commands,	/* ---- failover ---- */
 };
 
 int
