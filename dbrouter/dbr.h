@@ -125,6 +125,8 @@ struct dbr_server {
 	uint64_t		 fo_next_try;	/* no rejoin before (ev_now) */
 	int			 fo_semi_role;	/* semi-sync set up for, or -1 */
 	char			 fo_note[256];	/* why it is left alone */
+	uint64_t		 fo_touched;	/* a job changed it (ev_now) */
+	bool			 fo_fresh;	/* a good check since then */
 };
 
 struct dbr {

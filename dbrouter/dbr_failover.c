@@ -288,6 +288,19 @@ writer_set(struct dbr *d, struct dbr_server *s, const char *fmt, ...)
 	writer_gauges(d);
 }
 
+/* A job changed server name: what its last checks said no longer
+ * counts for roles until a check that started afterwards is in. */
+static void
+touch(struct dbr_failover *fo, const char *name)
+{
+	struct dbr_server *s = dbr_server_find(fo->d, name);
+
+	if (s != NULL) {
+		s->fo_touched = now_ms(fo);
+		s->fo_fresh = false;
+	}
+}
+
 /* Does s replicate from p (by the address p is configured with)? */
 static bool
 replicates_from(const struct dbr_server *s, const struct dbr_server *p)
@@ -335,6 +348,9 @@ fo_sql(struct dbr_failover *fo, const char *name, uint64_t timeout_ms)
 static void
 fo_run(struct dbr_failover *fo, struct dbr_sql *q)
 {
+	if (fo->phase != PH_SURVEY && fo->phase != PH_DRAIN &&
+	    fo->phase != PH_CATCHUP && fo->phase != PH_SEMI_LOOK)
+		touch(fo, dbr_sql_server(q));
 	fo->q = q;
 	dbr_sql_start(q);
 }
@@ -405,10 +421,7 @@ job_end(struct dbr_failover *fo, bool ok, const char *fmt, ...)
 		counter_inc(metric_with(fo->job == JOB_FAILOVER ?
 		    fo->m_failovers : fo->m_switchovers,
 		    (const char *const[]){ ok ? "ok" : "failed", NULL }));
-		if (ok)
-			log_warnx("%s", fo->last);
-		else
-			log_warnx("%s", fo->last);
+		log_warnx("%s", fo->last);
 		if (fo->job == JOB_SWITCHOVER)
 			reply_switchover(fo, ok, result);
 		if (fo->job == JOB_FAILOVER && !ok)
@@ -1069,7 +1082,7 @@ static const struct fo_phase_ops phases[PH_COUNT] = {
 static bool
 needs_rejoin(struct dbr *d, struct dbr_server *s)
 {
-	if (s == d->writer || s->ok_run == 0)
+	if (s == d->writer || s->ok_run == 0 || !s->fo_fresh)
 		return false;
 	if (s->role == ROLE_PRIMARY)
 		return true;
@@ -1082,7 +1095,7 @@ needs_rejoin(struct dbr *d, struct dbr_server *s)
 static int
 semi_needed(struct dbr *d, struct dbr_server *s)
 {
-	if (!s->up || s->ok_run == 0)
+	if (!s->up || s->ok_run == 0 || !s->fo_fresh)
 		return -1;
 	if (s == d->writer && s->fo_semi_role != ROLE_PRIMARY)
 		return ROLE_PRIMARY;
@@ -1101,7 +1114,8 @@ writer_pick(struct dbr_failover *fo)
 	int		 i, n = 0;
 
 	for (i = 0; i < d->nservers; i++)
-		if (d->servers[i]->up && d->servers[i]->role == ROLE_PRIMARY) {
+		if (d->servers[i]->up && d->servers[i]->fo_fresh &&
+		    d->servers[i]->role == ROLE_PRIMARY) {
 			only = d->servers[i];
 			n++;
 		}
@@ -1135,7 +1149,7 @@ fo_evaluate(struct dbr_failover *fo)
 			failover_begin(fo, w);
 		return;
 	}
-	if (w != NULL && w->role != ROLE_PRIMARY) {
+	if (w != NULL && w->fo_fresh && w->role != ROLE_PRIMARY) {
 		writer_set(d, NULL, "%s is no longer a primary (read_only %d, "
 		    "replicating %s)", w->name, w->health.read_only,
 		    w->health.replicating ? "yes" : "no");
@@ -1176,6 +1190,9 @@ dbr_failover_checked(struct dbr_server *s, bool ok)
 		return;
 	if (!ok && !s->up)
 		s->fo_semi_role = -1;	/* set up again when it is back */
+	/* the check began after the last job touched s: its roles count */
+	if (ok && ev_now(dbr_loop(d)) - s->check_ms >= s->fo_touched)
+		s->fo_fresh = true;
 	gauge_set(metric_with(d->fo->m_writer, (const char *const[]){
 	    s->name, NULL }), s == d->writer ? 1 : 0);
 	fo_evaluate(d->fo);

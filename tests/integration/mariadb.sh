@@ -71,7 +71,9 @@
 #   longer implies READ_ONLY ADMIN, so SET GLOBAL read_only needs READ_ONLY
 #   ADMIN; STOP/START/RESET SLAVE, CHANGE MASTER and SET GLOBAL gtid_slave_pos
 #   need REPLICATION SLAVE ADMIN; RESET SLAVE ALL needs RELOAD too ("you
-#   need (at least one of) the RELOAD privilege(s)"). The failover drill in t_db_harness runs as
+#   need (at least one of) the RELOAD privilege(s)"); SET GLOBAL
+#   rpl_semi_sync_master_enabled needs REPLICATION MASTER ADMIN (the slave
+#   side is REPLICATION SLAVE ADMIN's). The failover drill in t_db_harness runs as
 #   the dbrouter user over TCP to prove the grant list in db_users suffices.
 # - read_only does not stop users with READ_ONLY ADMIN (root, the dbrouter
 #   user) nor the replication SQL thread: only app users are fenced. And a
@@ -321,7 +323,8 @@ GRANT ALL ON app.* TO 'app'@'%';
 GRANT ALL ON sbtest.* TO 'app'@'%';
 CREATE USER 'dbrouter'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('routerpass');
 GRANT PROCESS, RELOAD, BINLOG MONITOR, SLAVE MONITOR, REPLICATION SLAVE ADMIN,
-	READ_ONLY ADMIN, CONNECTION ADMIN, BINLOG ADMIN ON *.* TO 'dbrouter'@'%';
+	READ_ONLY ADMIN, CONNECTION ADMIN, BINLOG ADMIN, REPLICATION MASTER ADMIN
+	ON *.* TO 'dbrouter'@'%';
 CREATE USER 'repl'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('replpass');
 GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%';"
 }
