@@ -1200,13 +1200,15 @@ dbr_failover_checked(struct dbr_server *s, bool ok)
 
 /* ---- switchover NAME [TIMEOUT] ---- */
 
+/* arg is the struct dbr, which outlives the control socket (the
+ * failover state is freed before it). */
 static void
 switchover_closed(struct ctl_conn *cc, void *arg)
 {
-	struct dbr_failover *fo = arg;
+	struct dbr	*d = arg;
 
-	if (fo->cc == cc)
-		fo->cc = NULL;
+	if (d->fo != NULL && d->fo->cc == cc)
+		d->fo->cc = NULL;
 }
 
 /* Why s cannot be promoted by a switchover from writer w, or NULL. */
@@ -1288,7 +1290,7 @@ cmd_switchover(struct ctl_conn *cc, int argc, char **argv, void *arg)
 	fo->rollback_ok = false;
 	fo->why[0] = '\0';
 	fo->cc = cc;
-	ctl_stream(cc, switchover_closed, fo);
+	ctl_stream(cc, switchover_closed, d);
 	log_warnx("switchover: %s to %s requested (wait at most %llums)",
 	    w->name, s->name, (unsigned long long)ms);
 	writer_set(d, NULL, "switchover from %s to %s: fencing %s", w->name,
@@ -1385,6 +1387,11 @@ dbr_failover_free(struct dbr *d)
 
 	if (fo == NULL)
 		return;
+	if (fo->cc != NULL) {
+		ctl_reply_error(fo->cc, "switchover: dbrouter is stopping "
+		    "(during %s)", fo->state);
+		ctl_end(fo->cc);
+	}
 	dbr_sql_free(fo->q);
 	ev_timer_stop(loop_of(fo), &fo->poll);
 	ev_defer_cancel(loop_of(fo), &fo->again);
