@@ -4,7 +4,8 @@
  * One job runs at a time, a short chain of phases; each phase runs a list
  * of statements on one server over a one-shot non-blocking session
  * (dbr_sql.c) and its done function picks the next phase. The phases are
- * a table; nothing here blocks the loop. Jobs name servers, they never
+ * a table; nothing here blocks the loop. The rejoin and semi-sync phases
+ * are in dbr_repair.c, the shared state in dbr_fo.h. Jobs name servers, they never
  * hold pointers to them across phases: a reload may drop a server.
  *
  *   failover    the writer went down (fall failed checks): survey the
@@ -41,98 +42,13 @@
 #include "ctl.h"
 #include "log.h"
 #include "metrics.h"
-#include "dbr.h"
+#include "dbr_fo.h"
 #include "dbr_gtid.h"
-
-#define FO_POLL_MS		100	/* relay log drain polling */
-#define FO_REJOIN_BACKOFF_MS	5000	/* between rejoin attempts of a server */
-#define FO_ERRANT_BACKOFF_MS	30000	/* after an errant check refused it */
-#define FO_DONE_MAX		2048
-
-enum fo_job { JOB_IDLE, JOB_FAILOVER, JOB_SWITCHOVER, JOB_REJOIN, JOB_SEMI };
-
-enum fo_phase {
-	PH_SURVEY,	/* failover: each candidate's positions */
-	PH_DRAIN,	/* failover: the chosen one applies its relay log */
-	PH_FENCE,	/* switchover: old primary read_only=1, its position */
-	PH_CATCHUP,	/* switchover: the target applies up to it */
-	PH_PROMOTE,	/* stop and forget replication, writable */
-	PH_REPOINT,	/* each other server to the new primary */
-	PH_ROLLBACK,	/* switchover failed: back to the old primary */
-	PH_REJOIN_LOOK,	/* rejoin: fence, read its positions */
-	PH_REJOIN,	/* rejoin: point it at the writer */
-	PH_SEMI_LOOK,	/* semi-sync: what the server has */
-	PH_SEMI_SET,	/* semi-sync: turn on what it lacks */
-	PH_COUNT
-};
-
-struct fo_cand {
-	char		 name[DBR_NAME_MAX];
-	char		 io[DBR_GTID_MAX];
-	char		 cur[DBR_GTID_MAX];
-	bool		 ok;		/* its survey answered */
-};
-
-/* A server to point at the new primary: ex marks an ex-primary. */
-struct fo_todo {
-	char		 name[DBR_NAME_MAX];
-	bool		 ex;
-};
-
-struct dbr_failover {
-	struct dbr	*d;
-	enum fo_job	 job;
-	enum fo_phase	 phase;
-	struct dbr_sql	*q;
-	int		 sel;		/* the statement whose row counts */
-	char		 state[160];	/* what the job does now, for status */
-	char		 old[DBR_NAME_MAX];	/* primary being replaced */
-	char		 target[DBR_NAME_MAX];	/* promoted, rejoined, ... */
-	char		 lost[DBR_NAME_MAX];	/* writer lost, not replaced */
-	uint64_t	 started;
-	uint64_t	 deadline;	/* drain, catch-up */
-	uint64_t	 wait_ms;	/* switchover's MASTER_GTID_WAIT bound */
-	uint64_t	 next_failover;
-	/* failover survey */
-	struct fo_cand	 cand[DBR_MAX_SERVERS];
-	int		 ncand, cand_i, best;
-	/* repoint list */
-	struct fo_todo	 todo[DBR_MAX_SERVERS];
-	int		 ntodo, todo_i, repoint_failed;
-	/* switchover */
-	char		 fence_pos[DBR_GTID_MAX];
-	bool		 promoting;	/* PH_PROMOTE began: rollback repoints */
-	int		 rollback_i;
-	bool		 rollback_ok;
-	char		 why[512];	/* why the switchover failed */
-	struct ctl_conn	*cc;		/* switchover's requester */
-	/* the last promotion, for the old primary's errant check */
-	char		 promoted_from[DBR_NAME_MAX];
-	char		 promote_pos[DBR_GTID_MAX];
-	/* semi-sync job: the role it sets up */
-	enum dbr_role	 semi_role;
-	/* what was done, one line each, for the reply and the log */
-	char		 done[FO_DONE_MAX];
-	char		 last[512];	/* last failover or switchover */
-	bool		 warned_many;
-	struct ev_timer	 poll;
-	struct ev_deferred again;	/* evaluate after a job ends */
-	struct metric	*m_failovers;	/* {result} */
-	struct metric	*m_switchovers;	/* {result} */
-	struct metric	*m_writer;	/* {server} */
-	struct metric	*m_writer_changes;
-};
-
-struct fo_phase_ops {
-	const char	*name;
-	void		(*start)(struct dbr_failover *);
-	void		(*done)(struct dbr_failover *, struct dbr_sql *);
-};
 
 static const struct fo_phase_ops phases[PH_COUNT];
 static void	fo_evaluate(struct dbr_failover *);
 
-static const char *const job_names[] = { "idle", "failover", "switchover",
+const char *const fo_job_names[] = { "idle", "failover", "switchover",
 	"rejoin", "semi-sync" };
 
 /* ---- configuration ---- */
@@ -210,19 +126,15 @@ loop_of(struct dbr_failover *fo)
 	return dbr_loop(fo->d);
 }
 
-static uint64_t
-now_ms(struct dbr_failover *fo)
+uint64_t
+fo_now(struct dbr_failover *fo)
 {
 	ev_update_now(loop_of(fo));
 	return ev_now(loop_of(fo));
 }
 
-static void
-set_state(struct dbr_failover *fo, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-set_state(struct dbr_failover *fo, const char *fmt, ...)
+void
+fo_set_state(struct dbr_failover *fo, const char *fmt, ...)
 {
 	va_list	 ap;
 
@@ -232,12 +144,8 @@ set_state(struct dbr_failover *fo, const char *fmt, ...)
 }
 
 /* One line of what was done, logged too. */
-static void
-did(struct dbr_failover *fo, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-did(struct dbr_failover *fo, const char *fmt, ...)
+void
+fo_did(struct dbr_failover *fo, const char *fmt, ...)
 {
 	size_t	 len = strlen(fo->done);
 	char	 line[512];
@@ -246,7 +154,7 @@ did(struct dbr_failover *fo, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	log_warnx("%s: %s", job_names[fo->job], line);
+	log_warnx("%s: %s", fo_job_names[fo->job], line);
 	if (len < sizeof(fo->done))
 		snprintf(fo->done + len, sizeof(fo->done) - len, "%s\n", line);
 }
@@ -263,12 +171,8 @@ writer_gauges(struct dbr *d)
 }
 
 /* Change the writer, say why at warning level. */
-static void
-writer_set(struct dbr *d, struct dbr_server *s, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-writer_set(struct dbr *d, struct dbr_server *s, const char *fmt, ...)
+void
+fo_writer_set(struct dbr *d, struct dbr_server *s, const char *fmt, ...)
 {
 	char	 why[512];
 	va_list	 ap;
@@ -290,35 +194,27 @@ writer_set(struct dbr *d, struct dbr_server *s, const char *fmt, ...)
 
 /* A job changed server name: what its last checks said no longer
  * counts for roles until a check that started afterwards is in. */
-static void
-touch(struct dbr_failover *fo, const char *name)
+void
+fo_touch(struct dbr_failover *fo, const char *name)
 {
 	struct dbr_server *s = dbr_server_find(fo->d, name);
 
 	if (s != NULL) {
-		s->fo_touched = now_ms(fo);
+		s->fo_touched = fo_now(fo);
 		s->fo_fresh = false;
 	}
 }
 
 /* Does s replicate from p (by the address p is configured with)? */
-static bool
-replicates_from(const struct dbr_server *s, const struct dbr_server *p)
+bool
+fo_replicates_from(const struct dbr_server *s, const struct dbr_server *p)
 {
 	return s->health.replicating && p->conf->host != NULL &&
 	    strcmp(s->health.master_host, p->conf->host) == 0 &&
 	    s->health.master_port == p->conf->port;
 }
 
-/* A session on server name for the current phase; NULL (job failed by
- * the caller) when the server is gone or memory is short. */
-static struct dbr_sql *
-fo_sql(struct dbr_failover *fo, const char *name, uint64_t timeout_ms);
-
-static void	job_end(struct dbr_failover *, bool ok, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
+void
 fo_go(struct dbr_failover *fo, enum fo_phase ph)
 {
 	fo->phase = ph;
@@ -335,7 +231,7 @@ fo_sql_done(struct dbr_sql *q, void *arg)
 	dbr_sql_free(q);
 }
 
-static struct dbr_sql *
+struct dbr_sql *
 fo_sql(struct dbr_failover *fo, const char *name, uint64_t timeout_ms)
 {
 	struct dbr_server *s = dbr_server_find(fo->d, name);
@@ -345,19 +241,19 @@ fo_sql(struct dbr_failover *fo, const char *name, uint64_t timeout_ms)
 	return dbr_sql_new(s, timeout_ms, fo_sql_done, fo);
 }
 
-static void
+void
 fo_run(struct dbr_failover *fo, struct dbr_sql *q)
 {
 	if (fo->phase != PH_SURVEY && fo->phase != PH_DRAIN &&
 	    fo->phase != PH_CATCHUP && fo->phase != PH_SEMI_LOOK)
-		touch(fo, dbr_sql_server(q));
+		fo_touch(fo, dbr_sql_server(q));
 	fo->q = q;
 	dbr_sql_start(q);
 }
 
 /* Statements that point server q at the writer-to-be (fo->target). */
-static void
-add_repoint(struct dbr_failover *fo, struct dbr_sql *q, const char *primary,
+void
+fo_add_repoint(struct dbr_failover *fo, struct dbr_sql *q, const char *primary,
     bool ex)
 {
 	struct dbr_conf	*conf = fo->d->conf;
@@ -402,12 +298,12 @@ reply_switchover(struct dbr_failover *fo, bool ok, const char *result)
 	fo->cc = NULL;
 }
 
-static void
-job_end(struct dbr_failover *fo, bool ok, const char *fmt, ...)
+void
+fo_job_end(struct dbr_failover *fo, bool ok, const char *fmt, ...)
 {
 	char		 result[512];
 	va_list		 ap;
-	uint64_t	 ms = now_ms(fo) - fo->started;
+	uint64_t	 ms = fo_now(fo) - fo->started;
 
 	va_start(ap, fmt);
 	vsnprintf(result, sizeof(result), fmt, ap);
@@ -416,7 +312,7 @@ job_end(struct dbr_failover *fo, bool ok, const char *fmt, ...)
 	case JOB_FAILOVER:
 	case JOB_SWITCHOVER:
 		snprintf(fo->last, sizeof(fo->last), "%s %s in %llums: %.400s",
-		    job_names[fo->job], ok ? "ok" : "failed",
+		    fo_job_names[fo->job], ok ? "ok" : "failed",
 		    (unsigned long long)ms, result);
 		counter_inc(metric_with(fo->job == JOB_FAILOVER ?
 		    fo->m_failovers : fo->m_switchovers,
@@ -425,29 +321,29 @@ job_end(struct dbr_failover *fo, bool ok, const char *fmt, ...)
 		if (fo->job == JOB_SWITCHOVER)
 			reply_switchover(fo, ok, result);
 		if (fo->job == JOB_FAILOVER && !ok)
-			fo->next_failover = now_ms(fo) +
+			fo->next_failover = fo_now(fo) +
 			    fo->d->conf->fo.timeout_ms;
 		break;
 	case JOB_REJOIN:
 	case JOB_SEMI:
 		if (!ok)
-			log_warnx("%s %s: %s", job_names[fo->job], fo->target,
+			log_warnx("%s %s: %s", fo_job_names[fo->job], fo->target,
 			    result);
 		break;
 	case JOB_IDLE:
 		break;
 	}
 	fo->job = JOB_IDLE;
-	set_state(fo, "idle");
+	fo_set_state(fo, "idle");
 	ev_timer_stop(loop_of(fo), &fo->poll);
 	ev_defer(loop_of(fo), &fo->again);
 }
 
-static void
-job_begin(struct dbr_failover *fo, enum fo_job job, const char *target)
+void
+fo_job_begin(struct dbr_failover *fo, enum fo_job job, const char *target)
 {
 	fo->job = job;
-	fo->started = now_ms(fo);
+	fo->started = fo_now(fo);
 	fo->done[0] = '\0';
 	snprintf(fo->target, sizeof(fo->target), "%s", target);
 }
@@ -460,7 +356,7 @@ failover_begin(struct dbr_failover *fo, struct dbr_server *old)
 	struct dbr	*d = fo->d;
 	int		 i;
 
-	job_begin(fo, JOB_FAILOVER, "");
+	fo_job_begin(fo, JOB_FAILOVER, "");
 	snprintf(fo->old, sizeof(fo->old), "%s", old->name);
 	fo->ncand = fo->cand_i = 0;
 	fo->best = -1;
@@ -468,10 +364,10 @@ failover_begin(struct dbr_failover *fo, struct dbr_server *old)
 		struct dbr_server *s = d->servers[i];
 
 		if (s == old || !s->up || s->role != ROLE_REPLICA ||
-		    !replicates_from(s, old))
+		    !fo_replicates_from(s, old))
 			continue;
 		if (!s->health.sql_running) {
-			did(fo, "%s left out: its SQL thread is stopped",
+			fo_did(fo, "%s left out: its SQL thread is stopped",
 			    s->name);
 			continue;
 		}
@@ -479,7 +375,7 @@ failover_begin(struct dbr_failover *fo, struct dbr_server *old)
 		    s->name);
 	}
 	if (fo->ncand == 0) {
-		job_end(fo, false, "%s is down and no up replica of it can "
+		fo_job_end(fo, false, "%s is down and no up replica of it can "
 		    "take over", old->name);
 		return;
 	}
@@ -492,7 +388,7 @@ survey_start(struct dbr_failover *fo)
 	struct dbr_sql	*q;
 	struct fo_cand	*c = &fo->cand[fo->cand_i];
 
-	set_state(fo, "failover: reading %s's GTID positions", c->name);
+	fo_set_state(fo, "failover: reading %s's GTID positions", c->name);
 	if ((q = fo_sql(fo, c->name, fo->d->conf->fo.timeout_ms)) == NULL) {
 		c->ok = false;
 		phases[PH_SURVEY].done(fo, NULL);
@@ -528,7 +424,7 @@ survey_done(struct dbr_failover *fo, struct dbr_sql *q)
 
 	c->ok = take_positions(c, q);
 	if (!c->ok)
-		did(fo, "%s left out: %s", c->name, q != NULL &&
+		fo_did(fo, "%s left out: %s", c->name, q != NULL &&
 		    dbr_sql_error(q) != NULL ? dbr_sql_error(q) :
 		    "no replication status");
 	if (++fo->cand_i < fo->ncand) {
@@ -540,18 +436,18 @@ survey_done(struct dbr_failover *fo, struct dbr_sql *q)
 		dc[i].io_pos = fo->cand[i].ok ? fo->cand[i].io : NULL;
 		dc[i].current_pos = fo->cand[i].ok ? fo->cand[i].cur : NULL;
 		if (fo->cand[i].ok)
-			did(fo, "candidate %s: received %s, applied %s",
+			fo_did(fo, "candidate %s: received %s, applied %s",
 			    fo->cand[i].name, fo->cand[i].io[0] ?
 			    fo->cand[i].io : "-", fo->cand[i].cur[0] ?
 			    fo->cand[i].cur : "-");
 	}
 	if ((fo->best = dbr_cand_best(dc, fo->ncand)) == -1) {
-		job_end(fo, false, "no candidate with readable GTID positions");
+		fo_job_end(fo, false, "no candidate with readable GTID positions");
 		return;
 	}
 	snprintf(fo->target, sizeof(fo->target), "%s", fo->cand[fo->best].name);
-	did(fo, "%s is the most advanced replica", fo->target);
-	fo->deadline = now_ms(fo) + fo->d->conf->fo.timeout_ms;
+	fo_did(fo, "%s is the most advanced replica", fo->target);
+	fo->deadline = fo_now(fo) + fo->d->conf->fo.timeout_ms;
 	phases[PH_DRAIN].done(fo, NULL);	/* the survey's positions first */
 }
 
@@ -568,10 +464,10 @@ drain_start(struct dbr_failover *fo)
 {
 	struct dbr_sql	*q;
 
-	set_state(fo, "failover: waiting for %s to apply its relay log",
+	fo_set_state(fo, "failover: waiting for %s to apply its relay log",
 	    fo->target);
 	if ((q = fo_sql(fo, fo->target, fo->d->conf->fo.timeout_ms)) == NULL) {
-		job_end(fo, false, "%s: gone from the configuration",
+		fo_job_end(fo, false, "%s: gone from the configuration",
 		    fo->target);
 		return;
 	}
@@ -588,19 +484,19 @@ drain_done(struct dbr_failover *fo, struct dbr_sql *q)
 
 	fo->phase = PH_DRAIN;
 	if (q != NULL && !take_positions(c, q)) {
-		job_end(fo, false, "%s while waiting for its relay log: %s",
+		fo_job_end(fo, false, "%s while waiting for its relay log: %s",
 		    c->name, dbr_sql_error(q) != NULL ? dbr_sql_error(q) :
 		    "no replication status");
 		return;
 	}
 	if (dbr_gtid_str_includes(c->cur, c->io)) {
-		did(fo, "%s applied all it received (%s)", c->name,
+		fo_did(fo, "%s applied all it received (%s)", c->name,
 		    c->cur[0] ? c->cur : "-");
 		fo_go(fo, PH_PROMOTE);
 		return;
 	}
-	if (now_ms(fo) >= fo->deadline) {
-		job_end(fo, false, "%s still has unapplied relay log events "
+	if (fo_now(fo) >= fo->deadline) {
+		fo_job_end(fo, false, "%s still has unapplied relay log events "
 		    "after %llums (received %s, applied %s): not promoted",
 		    c->name, (unsigned long long)fo->d->conf->fo.timeout_ms,
 		    c->io, c->cur);
@@ -616,7 +512,7 @@ promote_start(struct dbr_failover *fo)
 {
 	struct dbr_sql	*q;
 
-	set_state(fo, "%s: promoting %s", job_names[fo->job], fo->target);
+	fo_set_state(fo, "%s: promoting %s", fo_job_names[fo->job], fo->target);
 	fo->promoting = true;
 	if ((q = fo_sql(fo, fo->target, fo->d->conf->fo.timeout_ms)) == NULL) {
 		phases[PH_PROMOTE].done(fo, NULL);
@@ -669,20 +565,20 @@ promote_done(struct dbr_failover *fo, struct dbr_sql *q)
 			fo->rollback_i = 0;
 			fo_go(fo, PH_ROLLBACK);
 		} else
-			job_end(fo, false, "promoting %s: %s", fo->target, why);
+			fo_job_end(fo, false, "promoting %s: %s", fo->target, why);
 		return;
 	}
 	cur = dbr_sql_value(q, fo->sel, "cur");
 	snprintf(fo->promote_pos, sizeof(fo->promote_pos), "%s",
 	    cur != NULL ? cur : "");
 	snprintf(fo->promoted_from, sizeof(fo->promoted_from), "%s", fo->old);
-	did(fo, "promoted %s (STOP SLAVE, RESET SLAVE ALL,%s read_only=0) "
+	fo_did(fo, "promoted %s (STOP SLAVE, RESET SLAVE ALL,%s read_only=0) "
 	    "at %s", fo->target, fo->d->conf->fo.semi_sync ?
 	    " semi-sync master on," : "", fo->promote_pos[0] ?
 	    fo->promote_pos : "-");
 	s->fo_semi_role = fo->d->conf->fo.semi_sync ? ROLE_PRIMARY : -1;
 	s->fo_note[0] = '\0';
-	writer_set(fo->d, s, "%s: %s promoted in place of %s", job_names[fo->job],
+	fo_writer_set(fo->d, s, "%s: %s promoted in place of %s", fo_job_names[fo->job],
 	    s->name, fo->old);
 	repoint_list(fo);
 	fo_go(fo, PH_REPOINT);
@@ -695,19 +591,19 @@ repoint_start(struct dbr_failover *fo)
 	struct dbr_sql	*q;
 
 	if (fo->todo_i == fo->ntodo) {
-		job_end(fo, true, "%s is the primary%s%s", fo->target,
+		fo_job_end(fo, true, "%s is the primary%s%s", fo->target,
 		    fo->repoint_failed ? "; some servers could not be "
 		    "repointed: " : "", fo->repoint_failed ? "see below" : "");
 		return;
 	}
 	t = &fo->todo[fo->todo_i];
-	set_state(fo, "%s: repointing %s to %s", job_names[fo->job], t->name,
+	fo_set_state(fo, "%s: repointing %s to %s", fo_job_names[fo->job], t->name,
 	    fo->target);
 	if ((q = fo_sql(fo, t->name, fo->d->conf->fo.timeout_ms)) == NULL) {
 		phases[PH_REPOINT].done(fo, NULL);
 		return;
 	}
-	add_repoint(fo, q, fo->target, t->ex);
+	fo_add_repoint(fo, q, fo->target, t->ex);
 	fo_run(fo, q);
 }
 
@@ -719,10 +615,10 @@ repoint_done(struct dbr_failover *fo, struct dbr_sql *q)
 
 	if (q == NULL || dbr_sql_error(q) != NULL) {
 		fo->repoint_failed++;
-		did(fo, "could not repoint %s: %s", t->name, q != NULL ?
+		fo_did(fo, "could not repoint %s: %s", t->name, q != NULL ?
 		    dbr_sql_error(q) : "gone from the configuration");
 	} else {
-		did(fo, "%s %s as a replica of %s (MASTER_USE_GTID=slave_pos%s)",
+		fo_did(fo, "%s %s as a replica of %s (MASTER_USE_GTID=slave_pos%s)",
 		    t->ex ? "rejoined" : "repointed", t->name, fo->target,
 		    t->ex ? ", gtid_slave_pos from its binlog" : "");
 		if (s != NULL)
@@ -740,7 +636,7 @@ fence_start(struct dbr_failover *fo)
 {
 	struct dbr_sql	*q;
 
-	set_state(fo, "switchover: fencing %s", fo->old);
+	fo_set_state(fo, "switchover: fencing %s", fo->old);
 	if ((q = fo_sql(fo, fo->old, fo->wait_ms + 5000)) == NULL) {
 		phases[PH_FENCE].done(fo, NULL);
 		return;
@@ -769,7 +665,7 @@ fence_done(struct dbr_failover *fo, struct dbr_sql *q)
 		return;
 	}
 	snprintf(fo->fence_pos, sizeof(fo->fence_pos), "%s", pos);
-	did(fo, "fenced %s (read_only=1) at %s", fo->old, pos[0] ? pos : "-");
+	fo_did(fo, "fenced %s (read_only=1) at %s", fo->old, pos[0] ? pos : "-");
 	fo_go(fo, PH_CATCHUP);
 }
 
@@ -778,7 +674,7 @@ catchup_start(struct dbr_failover *fo)
 {
 	struct dbr_sql	*q;
 
-	set_state(fo, "switchover: waiting for %s to apply %s", fo->target,
+	fo_set_state(fo, "switchover: waiting for %s to apply %s", fo->target,
 	    fo->fence_pos);
 	if ((q = fo_sql(fo, fo->target, fo->wait_ms + 5000)) == NULL) {
 		phases[PH_CATCHUP].done(fo, NULL);
@@ -806,8 +702,8 @@ catchup_done(struct dbr_failover *fo, struct dbr_sql *q)
 		fo_go(fo, PH_ROLLBACK);
 		return;
 	}
-	did(fo, "%s applied %s in %llums", fo->target, fo->fence_pos,
-	    (unsigned long long)(now_ms(fo) - fo->started));
+	fo_did(fo, "%s applied %s in %llums", fo->target, fo->fence_pos,
+	    (unsigned long long)(fo_now(fo) - fo->started));
 	fo_go(fo, PH_PROMOTE);
 }
 
@@ -823,7 +719,7 @@ rollback_start(struct dbr_failover *fo)
 		phases[PH_ROLLBACK].done(fo, NULL);
 		return;
 	}
-	set_state(fo, "switchover: rolling back on %s", on);
+	fo_set_state(fo, "switchover: rolling back on %s", on);
 	if ((q = fo_sql(fo, on, fo->d->conf->fo.timeout_ms)) == NULL) {
 		phases[PH_ROLLBACK].done(fo, NULL);
 		return;
@@ -831,7 +727,7 @@ rollback_start(struct dbr_failover *fo)
 	if (fo->rollback_i == 0)
 		dbr_sql_add(q, "SET GLOBAL read_only=0");
 	else
-		add_repoint(fo, q, fo->old, false);
+		fo_add_repoint(fo, q, fo->old, false);
 	fo_run(fo, q);
 }
 
@@ -844,219 +740,29 @@ rollback_done(struct dbr_failover *fo, struct dbr_sql *q)
 	if (fo->rollback_i == 0) {
 		fo->rollback_ok = ok && old != NULL;
 		if (fo->rollback_ok) {
-			did(fo, "rolled back: %s writable again (read_only=0)",
+			fo_did(fo, "rolled back: %s writable again (read_only=0)",
 			    fo->old);
-			writer_set(fo->d, old, "switchover to %s failed, %s "
+			fo_writer_set(fo->d, old, "switchover to %s failed, %s "
 			    "is the primary again", fo->target, fo->old);
 		} else
-			did(fo, "could not make %s writable again: %s",
+			fo_did(fo, "could not make %s writable again: %s",
 			    fo->old, q != NULL && dbr_sql_error(q) != NULL ?
 			    dbr_sql_error(q) : "gone from the configuration");
 	} else if (q != NULL) {
 		if (ok)
-			did(fo, "%s replicates from %s again", fo->target,
+			fo_did(fo, "%s replicates from %s again", fo->target,
 			    fo->old);
 		else
-			did(fo, "could not repoint %s back to %s: %s",
+			fo_did(fo, "could not repoint %s back to %s: %s",
 			    fo->target, fo->old, dbr_sql_error(q));
 	}
 	if (++fo->rollback_i < 2) {
 		fo_go(fo, PH_ROLLBACK);
 		return;
 	}
-	job_end(fo, false, "%s; %s", fo->why, fo->rollback_ok ?
+	fo_job_end(fo, false, "%s; %s", fo->why, fo->rollback_ok ?
 	    "rolled back, nothing changed" : "AND THE ROLLBACK FAILED: "
 	    "no writer");
-}
-
-/* ---- rejoin ---- */
-
-static void
-rejoin_begin(struct dbr_failover *fo, struct dbr_server *s)
-{
-	job_begin(fo, JOB_REJOIN, s->name);
-	s->fo_next_try = now_ms(fo) + FO_REJOIN_BACKOFF_MS;
-	fo_go(fo, PH_REJOIN_LOOK);
-}
-
-static void
-rejoin_look_start(struct dbr_failover *fo)
-{
-	struct dbr_server *s = dbr_server_find(fo->d, fo->target);
-	struct dbr_sql	*q;
-
-	set_state(fo, "rejoin: fencing and checking %s", fo->target);
-	if (s == NULL || (q = fo_sql(fo, s->name,
-	    fo->d->conf->fo.timeout_ms)) == NULL) {
-		job_end(fo, false, "gone or out of memory");
-		return;
-	}
-	/* a writable server that is not the writer: fenced first thing */
-	dbr_sql_add(q, "SET SESSION lock_wait_timeout=%llu",
-	    (unsigned long long)(fo->d->conf->fo.timeout_ms + 999) / 1000);
-	dbr_sql_add(q, "SET GLOBAL read_only=1");
-	dbr_sql_add(q, "SELECT @@gtid_binlog_pos AS pos");
-	fo_run(fo, q);
-}
-
-static void
-rejoin_look_done(struct dbr_failover *fo, struct dbr_sql *q)
-{
-	struct dbr	*d = fo->d;
-	struct dbr_server *s = dbr_server_find(d, fo->target);
-	const char	*pos, *ref;
-	bool		 was_writable;
-
-	if (dbr_sql_error(q) != NULL || s == NULL || d->writer == NULL ||
-	    (pos = dbr_sql_value(q, 2, "pos")) == NULL) {
-		job_end(fo, false, "%s", dbr_sql_error(q) != NULL ?
-		    dbr_sql_error(q) : "no position, or no writer any more");
-		return;
-	}
-	was_writable = s->role == ROLE_PRIMARY;
-	if (was_writable) {
-		s->health.read_only = true;
-		s->role = ROLE_UNKNOWN;
-		did(fo, "fenced %s (read_only=1): %s is the writer", s->name,
-		    d->writer->name);
-	}
-	/* the old primary of the last promotion is compared with where the
-	 * new one stood then; others with the writer's last position */
-	ref = strcmp(s->name, fo->promoted_from) == 0 && fo->promote_pos[0] ?
-	    fo->promote_pos : d->writer->health.gtid_current;
-	if (!dbr_gtid_str_includes(ref, pos)) {
-		snprintf(s->fo_note, sizeof(s->fo_note), "errant transactions: "
-		    "its binlog is at %.60s, %s had %.60s; rebuild it", pos,
-		    d->writer->name, ref);
-		s->fo_next_try = now_ms(fo) + FO_ERRANT_BACKOFF_MS;
-		job_end(fo, false, "left fenced, not rejoined: %s",
-		    s->fo_note);
-		return;
-	}
-	fo_go(fo, PH_REJOIN);
-}
-
-static void
-rejoin_start(struct dbr_failover *fo)
-{
-	struct dbr_server *s = dbr_server_find(fo->d, fo->target);
-	struct dbr_sql	*q;
-
-	if (s == NULL || fo->d->writer == NULL || (q = fo_sql(fo, s->name,
-	    fo->d->conf->fo.timeout_ms)) == NULL) {
-		job_end(fo, false, "gone, or no writer any more");
-		return;
-	}
-	set_state(fo, "rejoin: pointing %s at %s", s->name,
-	    fo->d->writer->name);
-	snprintf(fo->old, sizeof(fo->old), "%s", fo->d->writer->name);
-	/* not replicating: an ex-primary, its slave position is stale */
-	add_repoint(fo, q, fo->d->writer->name, !s->health.replicating);
-	fo_run(fo, q);
-}
-
-static void
-rejoin_done(struct dbr_failover *fo, struct dbr_sql *q)
-{
-	struct dbr_server *s = dbr_server_find(fo->d, fo->target);
-
-	if (dbr_sql_error(q) != NULL) {
-		job_end(fo, false, "%s", dbr_sql_error(q));
-		return;
-	}
-	if (s != NULL) {
-		s->fo_note[0] = '\0';
-		s->fo_semi_role = fo->d->conf->fo.semi_sync ? ROLE_REPLICA : -1;
-	}
-	did(fo, "%s rejoined as a replica of %s (MASTER_USE_GTID=slave_pos)",
-	    fo->target, fo->old);
-	job_end(fo, true, "rejoined");
-}
-
-/* ---- semi-sync ---- */
-
-static void
-semi_begin(struct dbr_failover *fo, struct dbr_server *s, enum dbr_role r)
-{
-	job_begin(fo, JOB_SEMI, s->name);
-	fo->semi_role = r;
-	fo_go(fo, PH_SEMI_LOOK);
-}
-
-static void
-semi_look_start(struct dbr_failover *fo)
-{
-	struct dbr_sql	*q;
-
-	set_state(fo, "semi-sync: checking %s", fo->target);
-	if ((q = fo_sql(fo, fo->target, fo->d->conf->fo.timeout_ms)) == NULL) {
-		job_end(fo, false, "gone or out of memory");
-		return;
-	}
-	dbr_sql_add(q, "SELECT @@rpl_semi_sync_master_enabled AS m, "
-	    "@@rpl_semi_sync_slave_enabled AS s");
-	fo_run(fo, q);
-}
-
-static void
-semi_look_done(struct dbr_failover *fo, struct dbr_sql *q)
-{
-	struct dbr_server *s = dbr_server_find(fo->d, fo->target);
-	const char	*v = dbr_sql_value(q, 0,
-	    fo->semi_role == ROLE_PRIMARY ? "m" : "s");
-
-	if (dbr_sql_error(q) != NULL || v == NULL || s == NULL) {
-		if (s != NULL)	/* not again and again */
-			s->fo_semi_role = fo->semi_role;
-		job_end(fo, false, "%s", dbr_sql_error(q) != NULL ?
-		    dbr_sql_error(q) : "no semi-sync variables (MariaDB "
-		    "10.3 or later has them built in)");
-		return;
-	}
-	if (strcmp(v, "1") == 0) {
-		s->fo_semi_role = fo->semi_role;
-		job_end(fo, true, "already on");
-		return;
-	}
-	fo_go(fo, PH_SEMI_SET);
-}
-
-static void
-semi_set_start(struct dbr_failover *fo)
-{
-	struct dbr_sql	*q;
-
-	set_state(fo, "semi-sync: turning it on on %s", fo->target);
-	if ((q = fo_sql(fo, fo->target, fo->d->conf->fo.timeout_ms)) == NULL) {
-		job_end(fo, false, "gone or out of memory");
-		return;
-	}
-	if (fo->semi_role == ROLE_PRIMARY)
-		dbr_sql_add(q, "SET GLOBAL rpl_semi_sync_master_enabled=ON");
-	else {
-		dbr_sql_add(q, "SET GLOBAL rpl_semi_sync_slave_enabled=ON");
-		/* the replica side is negotiated when the IO thread connects */
-		dbr_sql_add(q, "STOP SLAVE IO_THREAD");
-		dbr_sql_add(q, "START SLAVE IO_THREAD");
-	}
-	fo_run(fo, q);
-}
-
-static void
-semi_set_done(struct dbr_failover *fo, struct dbr_sql *q)
-{
-	struct dbr_server *s = dbr_server_find(fo->d, fo->target);
-
-	if (s != NULL)
-		s->fo_semi_role = fo->semi_role;
-	if (dbr_sql_error(q) != NULL) {
-		job_end(fo, false, "%s", dbr_sql_error(q));
-		return;
-	}
-	log_info("semi-sync: %s on on %s", fo->semi_role == ROLE_PRIMARY ?
-	    "rpl_semi_sync_master_enabled" : "rpl_semi_sync_slave_enabled",
-	    fo->target);
-	job_end(fo, true, "on");
 }
 
 static const struct fo_phase_ops phases[PH_COUNT] = {
@@ -1067,43 +773,15 @@ static const struct fo_phase_ops phases[PH_COUNT] = {
 	[PH_PROMOTE] = { "promote", promote_start, promote_done },
 	[PH_REPOINT] = { "repoint", repoint_start, repoint_done },
 	[PH_ROLLBACK] = { "rollback", rollback_start, rollback_done },
-	[PH_REJOIN_LOOK] = { "rejoin-check", rejoin_look_start,
-	    rejoin_look_done },
-	[PH_REJOIN] = { "rejoin", rejoin_start, rejoin_done },
-	[PH_SEMI_LOOK] = { "semi-sync-check", semi_look_start,
-	    semi_look_done },
-	[PH_SEMI_SET] = { "semi-sync-set", semi_set_start, semi_set_done },
+	[PH_REJOIN_LOOK] = { "rejoin-check", fo_rejoin_look_start,
+	    fo_rejoin_look_done },
+	[PH_REJOIN] = { "rejoin", fo_rejoin_start, fo_rejoin_done },
+	[PH_SEMI_LOOK] = { "semi-sync-check", fo_semi_look_start,
+	    fo_semi_look_done },
+	[PH_SEMI_SET] = { "semi-sync-set", fo_semi_set_start, fo_semi_set_done },
 };
 
 /* ---- what to do next ---- */
-
-/* Does s, not the writer, need rejoining? Writable: at once (its last
- * check was good); otherwise once it is up. */
-static bool
-needs_rejoin(struct dbr *d, struct dbr_server *s)
-{
-	if (s == d->writer || s->ok_run == 0 || !s->fo_fresh)
-		return false;
-	if (s->role == ROLE_PRIMARY)
-		return true;
-	if (!s->up)
-		return false;
-	return !s->health.replicating || !replicates_from(s, d->writer);
-}
-
-/* The role semi-sync must be set up for on s, or -1. */
-static int
-semi_needed(struct dbr *d, struct dbr_server *s)
-{
-	if (!s->up || s->ok_run == 0 || !s->fo_fresh)
-		return -1;
-	if (s == d->writer && s->fo_semi_role != ROLE_PRIMARY)
-		return ROLE_PRIMARY;
-	if (s != d->writer && s->role == ROLE_REPLICA &&
-	    replicates_from(s, d->writer) && s->fo_semi_role != ROLE_REPLICA)
-		return ROLE_REPLICA;
-	return -1;
-}
 
 /* The writer from the monitor's view: the single up primary. */
 static void
@@ -1120,7 +798,7 @@ writer_pick(struct dbr_failover *fo)
 			n++;
 		}
 	if (n == 1) {
-		writer_set(d, only, "%s is the only up primary", only->name);
+		fo_writer_set(d, only, "%s is the only up primary", only->name);
 		fo->lost[0] = '\0';
 		fo->warned_many = false;
 	} else if (n > 1 && !fo->warned_many) {
@@ -1141,16 +819,16 @@ fo_evaluate(struct dbr_failover *fo)
 
 	if (fo->job != JOB_IDLE || d->stopping)
 		return;
-	now = now_ms(fo);
+	now = fo_now(fo);
 	if (w != NULL && !w->up) {
 		snprintf(fo->lost, sizeof(fo->lost), "%s", w->name);
-		writer_set(d, NULL, "%s is down: %s", w->name, w->check_result);
+		fo_writer_set(d, NULL, "%s is down: %s", w->name, w->check_result);
 		if (conf->fo.enabled)
 			failover_begin(fo, w);
 		return;
 	}
 	if (w != NULL && w->fo_fresh && w->role != ROLE_PRIMARY) {
-		writer_set(d, NULL, "%s is no longer a primary (read_only %d, "
+		fo_writer_set(d, NULL, "%s is no longer a primary (read_only %d, "
 		    "replicating %s)", w->name, w->health.read_only,
 		    w->health.replicating ? "yes" : "no");
 		return;
@@ -1166,17 +844,17 @@ fo_evaluate(struct dbr_failover *fo)
 		return;
 	}
 	for (i = 0; conf->fo.enabled && i < d->nservers; i++)
-		if (needs_rejoin(d, d->servers[i]) &&
+		if (fo_needs_rejoin(d, d->servers[i]) &&
 		    (d->servers[i]->role == ROLE_PRIMARY ||
 		    now >= d->servers[i]->fo_next_try)) {
-			rejoin_begin(fo, d->servers[i]);
+			fo_rejoin_begin(fo, d->servers[i]);
 			return;
 		}
 	/* replicas first: a semi-sync primary without one waits at commit */
 	for (r = ROLE_REPLICA; conf->fo.semi_sync && r >= ROLE_PRIMARY; r--)
 		for (i = 0; i < d->nservers; i++)
-			if (semi_needed(d, d->servers[i]) == r) {
-				semi_begin(fo, d->servers[i], r);
+			if (fo_semi_needed(d, d->servers[i]) == r) {
+				fo_semi_begin(fo, d->servers[i], r);
 				return;
 			}
 }
@@ -1220,7 +898,7 @@ not_healthy(struct dbr_server *s, struct dbr_server *w, char *buf,
 		snprintf(buf, len, "down (%.200s)", s->check_result);
 	else if (!s->health.replicating)
 		snprintf(buf, len, "not replicating");
-	else if (!replicates_from(s, w))
+	else if (!fo_replicates_from(s, w))
 		snprintf(buf, len, "replicating from %.100s:%u, not from %s",
 		    s->health.master_host, s->health.master_port, w->name);
 	else if (!s->health.io_running || !s->health.sql_running)
@@ -1259,7 +937,7 @@ cmd_switchover(struct ctl_conn *cc, int argc, char **argv, void *arg)
 	}
 	if (fo->job != JOB_IDLE) {
 		ctl_reply_error(cc, "switchover: busy, %s is running (%s); "
-		    "try again when status says idle", job_names[fo->job],
+		    "try again when status says idle", fo_job_names[fo->job],
 		    fo->state);
 		return;
 	}
@@ -1282,7 +960,7 @@ cmd_switchover(struct ctl_conn *cc, int argc, char **argv, void *arg)
 		    "of %s: %s", s->name, w->name, why);
 		return;
 	}
-	job_begin(fo, JOB_SWITCHOVER, s->name);
+	fo_job_begin(fo, JOB_SWITCHOVER, s->name);
 	snprintf(fo->old, sizeof(fo->old), "%s", w->name);
 	fo->wait_ms = ms;
 	fo->promoting = false;
@@ -1293,7 +971,7 @@ cmd_switchover(struct ctl_conn *cc, int argc, char **argv, void *arg)
 	ctl_stream(cc, switchover_closed, d);
 	log_warnx("switchover: %s to %s requested (wait at most %llums)",
 	    w->name, s->name, (unsigned long long)ms);
-	writer_set(d, NULL, "switchover from %s to %s: fencing %s", w->name,
+	fo_writer_set(d, NULL, "switchover from %s to %s: fencing %s", w->name,
 	    s->name, w->name);
 	fo_go(fo, PH_FENCE);
 }
@@ -1318,7 +996,7 @@ dbr_failover_start(struct dbr *d, char *err, size_t errlen)
 		return seterr(err, errlen, "out of memory");
 	d->fo = fo;
 	fo->d = d;
-	set_state(fo, "idle");
+	fo_set_state(fo, "idle");
 	ev_timer_init(&fo->poll, poll_cb, fo);
 	ev_deferred_init(&fo->again, again_cb, fo);
 	fo->m_failovers = metrics_counter(m, "failovers_total",
@@ -1355,7 +1033,7 @@ dbr_failover_reload(struct dbr *d, struct dbr_conf *newconf)
 		    strcmp(newconf->servers[i].addr_str,
 		    d->writer->conf->addr_str) == 0)
 			return;
-	writer_set(d, NULL, "%s is no longer in the configuration",
+	fo_writer_set(d, NULL, "%s is no longer in the configuration",
 	    d->writer->name);
 }
 
