@@ -5,7 +5,8 @@
 # less, and only once its relay log is applied), the other is repointed,
 # no acknowledged insert is lost; the old primary restarted is fenced and
 # rejoins; dbctl switchover back to it; bad switchovers are refused and
-# change nothing, a failed one rolls back.
+# change nothing, a failed one rolls back; an old primary with an errant
+# transaction is fenced and left alone.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mariadb.sh"
 
@@ -228,6 +229,28 @@ ok "the app writes on db1" app db1 "INSERT INTO app.w_w VALUES (1000003)"
 ok "db3 still replicates db1 and catches up" db_wait_gtid db3 "$(db_gtid db1)"
 expect_match "switchovers_total{failed} 1" "$(ctl metrics)" 'stackd_dbrouter_switchovers_total\{result="failed"\} 1'
 expect_match "switchovers_total{ok} 1" "$(ctl metrics)" 'stackd_dbrouter_switchovers_total\{result="ok"\} 1'
+
+# ---- an old primary with an errant transaction is left fenced ----
+# a write only db1 has: both replicas (level) stop receiving, semi-sync
+# off on it
+ok "db2 has all db1 wrote" db_wait_gtid db2 "$(db_gtid db1)"
+ok "db3 too" db_wait_gtid db3 "$(db_gtid db1)"
+db_sql db2 "STOP SLAVE IO_THREAD"
+db_sql db3 "STOP SLAVE IO_THREAD"
+db_sql db1 "SET GLOBAL rpl_semi_sync_master_enabled=OFF"
+ok "a write that reaches no replica" app db1 "INSERT INTO app.w_w VALUES (2000000)"
+g=$(gen)
+db_kill db1
+pass "db1 killed again"
+ok_wait "equal candidates: db2, first in the configuration, is promoted" 5 writer_is db2
+ok_wait "db3 replicates from db2" 10 replicates db3 db2
+db_start db1 || exit 1
+ok_wait "db1 is fenced" 5 read_only_is db1 1
+ok_wait "and left alone: errant transaction" 5 st_has '^failover note db1: errant transactions: its binlog is at 0-1-[0-9]+, db2 had 0-1-[0-9]+; rebuild it'
+expect_eq "db1 does not replicate" "$(db_slave_field db1 Slave_IO_Running)" ""
+expect_eq "db1 is still read-only" "$(db_val db1 'SELECT @@read_only')" 1
+expect_eq "writer db2, generation +2" "$(st | grep '^writer:')" "writer: db2, generation $((g + 2))"
+expect_match "failovers_total{ok} 2" "$(ctl metrics)" 'stackd_dbrouter_failovers_total\{result="ok"\} 2'
 
 stop_daemon dbrouter
 db_stop_all
