@@ -45,6 +45,7 @@
 #                            (SELECT_COMMANDS, UPDATE_COMMANDS, ...) for USER
 #   db_relay_applied NAME    the SQL thread has applied all the IO thread read
 #   db_rebuild NAME [ARGS..] stop, replace the datadir by a fresh one, start
+#                            (with a new server_id)
 #   db_writer_start TAG PORT one row per INSERT (ids 1, 2, ...) into
 #                            app.w_TAG as app, in the background; ids whose
 #                            INSERT was acknowledged go to db_writer_acked
@@ -106,6 +107,11 @@
 #   cannot rejoin (error 1236 / strict mode) and must be rebuilt; semi-sync
 #   with rpl_semi_sync_master_wait_point=AFTER_SYNC narrows this to
 #   transactions that were never acknowledged to a client.
+# - A rebuilt server (fresh datadir, refilled from the new primary's whole
+#   binlog) needs a new server_id: a replica skips events carrying its own
+#   server_id (replicate_same_server_id=0), so everything it wrote as the
+#   old primary (users, tables) would be skipped, then error 1146. And it
+#   has no users until they replicate: repoint it as root.
 # - log_slave_updates is required: without it the promoted replica's binlog
 #   lacks what it replicated and the other replica, repointed with
 #   MASTER_USE_GTID=slave_pos, gets error 1236 ("Could not find GTID state").
@@ -398,13 +404,16 @@ db_relay_applied() {
 	  "$(printf '%s\n' "$st" | sed -n 's/^ *Exec_Master_Log_Pos: //p')" ]
 }
 
-# Replace NAME's datadir by a fresh one and start it (ARGS as db_start).
+# Replace NAME's datadir by a fresh one and start it (ARGS as db_start),
+# under a new server_id: see the pitfalls.
 db_rebuild() {
 	local name=$1 dir
 	shift
 	dir=$(db_dir "$name")
 	db_stop "$name"
 	rm -rf "$dir/data"
+	sed -i "s/^server-id = .*/server-id = $DB_NEXT_ID/" "$dir/my.cnf"
+	DB_NEXT_ID=$((DB_NEXT_ID + 1))
 	cp -a "$DB_ROOT/.template" "$dir/data" && db_start "$name" "$@"
 }
 
