@@ -5,8 +5,9 @@
  * of statements on one server over a one-shot non-blocking session
  * (dbr_sql.c) and its done function picks the next phase. The phases are
  * a table; nothing here blocks the loop. The rejoin and semi-sync phases
- * are in dbr_repair.c, the shared state in dbr_fo.h. Jobs name servers, they never
- * hold pointers to them across phases: a reload may drop a server.
+ * are in dbr_repair.c, the shared state in dbr_fo.h. Jobs name servers,
+ * they never hold pointers to them across phases: a reload may drop a
+ * server.
  *
  *   failover    the writer went down (fall failed checks): survey the
  *               up replicas of it, choose the one that received most
@@ -251,7 +252,7 @@ fo_run(struct dbr_failover *fo, struct dbr_sql *q)
 	dbr_sql_start(q);
 }
 
-/* Statements that point server q at the writer-to-be (fo->target). */
+/* Statements that make q's server a replica of primary. */
 void
 fo_add_repoint(struct dbr_failover *fo, struct dbr_sql *q, const char *primary,
     bool ex)
@@ -527,7 +528,9 @@ promote_start(struct dbr_failover *fo)
 	fo_run(fo, q);
 }
 
-/* Every server but the new primary that should follow it. */
+/* The servers that follow the new primary at once: the up replicas and,
+ * in a switchover, the old primary (fenced, caught up). A failover's old
+ * primary and the other servers rejoin later, errant check first. */
 static void
 repoint_list(struct dbr_failover *fo)
 {
@@ -541,8 +544,8 @@ repoint_list(struct dbr_failover *fo)
 
 		if (strcmp(s->name, fo->target) == 0)
 			continue;
-		/* a dead old primary rejoins when it comes back */
-		if (!s->up && !(ex && fo->job == JOB_SWITCHOVER))
+		if (ex ? fo->job != JOB_SWITCHOVER :
+		    !s->up || s->role != ROLE_REPLICA)
 			continue;
 		snprintf(fo->todo[fo->ntodo].name, DBR_NAME_MAX, "%s", s->name);
 		fo->todo[fo->ntodo++].ex = ex;
@@ -578,8 +581,8 @@ promote_done(struct dbr_failover *fo, struct dbr_sql *q)
 	    fo->promote_pos : "-");
 	s->fo_semi_role = fo->d->conf->fo.semi_sync ? ROLE_PRIMARY : -1;
 	s->fo_note[0] = '\0';
-	fo_writer_set(fo->d, s, "%s: %s promoted in place of %s", fo_job_names[fo->job],
-	    s->name, fo->old);
+	fo_writer_set(fo->d, s, "%s: %s promoted in place of %s",
+	    fo_job_names[fo->job], s->name, fo->old);
 	repoint_list(fo);
 	fo_go(fo, PH_REPOINT);
 }
@@ -591,14 +594,17 @@ repoint_start(struct dbr_failover *fo)
 	struct dbr_sql	*q;
 
 	if (fo->todo_i == fo->ntodo) {
-		fo_job_end(fo, true, "%s is the primary%s%s", fo->target,
-		    fo->repoint_failed ? "; some servers could not be "
-		    "repointed: " : "", fo->repoint_failed ? "see below" : "");
+		if (fo->repoint_failed > 0)
+			fo_job_end(fo, true, "%s is the primary; %d server(s) "
+			    "could not be repointed (see the log)", fo->target,
+			    fo->repoint_failed);
+		else
+			fo_job_end(fo, true, "%s is the primary", fo->target);
 		return;
 	}
 	t = &fo->todo[fo->todo_i];
-	fo_set_state(fo, "%s: repointing %s to %s", fo_job_names[fo->job], t->name,
-	    fo->target);
+	fo_set_state(fo, "%s: repointing %s to %s", fo_job_names[fo->job],
+	    t->name, fo->target);
 	if ((q = fo_sql(fo, t->name, fo->d->conf->fo.timeout_ms)) == NULL) {
 		phases[PH_REPOINT].done(fo, NULL);
 		return;
@@ -618,7 +624,8 @@ repoint_done(struct dbr_failover *fo, struct dbr_sql *q)
 		fo_did(fo, "could not repoint %s: %s", t->name, q != NULL ?
 		    dbr_sql_error(q) : "gone from the configuration");
 	} else {
-		fo_did(fo, "%s %s as a replica of %s (MASTER_USE_GTID=slave_pos%s)",
+		fo_did(fo, "%s %s as a replica of %s "
+		    "(MASTER_USE_GTID=slave_pos%s)",
 		    t->ex ? "rejoined" : "repointed", t->name, fo->target,
 		    t->ex ? ", gtid_slave_pos from its binlog" : "");
 		if (s != NULL)
@@ -953,6 +960,12 @@ cmd_switchover(struct ctl_conn *cc, int argc, char **argv, void *arg)
 	if (s == w) {
 		ctl_reply_error(cc, "switchover: %s is the primary already",
 		    s->name);
+		return;
+	}
+	if (s->conf->host == NULL || w->conf->host == NULL) {
+		ctl_reply_error(cc, "switchover: %s has a unix socket address; "
+		    "replicas need its TCP address", s->conf->host == NULL ?
+		    s->name : w->name);
 		return;
 	}
 	if ((why = not_healthy(s, w, buf, sizeof(buf))) != NULL) {
