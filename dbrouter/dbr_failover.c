@@ -222,11 +222,24 @@ fo_go(struct dbr_failover *fo, enum fo_phase ph)
 	phases[ph].start(fo);
 }
 
+/* Does the phase change its server (so that checks older than its end
+ * no longer tell the server's role)? */
+static bool
+phase_changes(enum fo_phase ph)
+{
+	return ph != PH_SURVEY && ph != PH_DRAIN && ph != PH_CATCHUP &&
+	    ph != PH_SEMI_LOOK;
+}
+
 static void
 fo_sql_done(struct dbr_sql *q, void *arg)
 {
 	struct dbr_failover *fo = arg;
 
+	/* a check that began before the statements ended may have seen
+	 * the server half-way */
+	if (phase_changes(fo->phase))
+		fo_touch(fo, dbr_sql_server(q));
 	fo->q = NULL;
 	phases[fo->phase].done(fo, q);
 	dbr_sql_free(q);
@@ -245,8 +258,7 @@ fo_sql(struct dbr_failover *fo, const char *name, uint64_t timeout_ms)
 void
 fo_run(struct dbr_failover *fo, struct dbr_sql *q)
 {
-	if (fo->phase != PH_SURVEY && fo->phase != PH_DRAIN &&
-	    fo->phase != PH_CATCHUP && fo->phase != PH_SEMI_LOOK)
+	if (phase_changes(fo->phase))
 		fo_touch(fo, dbr_sql_server(q));
 	fo->q = q;
 	dbr_sql_start(q);
@@ -876,7 +888,7 @@ dbr_failover_checked(struct dbr_server *s, bool ok)
 	if (!ok && !s->up)
 		s->fo_semi_role = -1;	/* set up again when it is back */
 	/* the check began after the last job touched s: its roles count */
-	if (ok && ev_now(dbr_loop(d)) - s->check_ms >= s->fo_touched)
+	if (ok && ev_now(dbr_loop(d)) - s->check_ms > s->fo_touched)
 		s->fo_fresh = true;
 	gauge_set(metric_with(d->fo->m_writer, (const char *const[]){
 	    s->name, NULL }), s == d->writer ? 1 : 0);

@@ -127,6 +127,8 @@ ok_wait "writer none while db1 is down" 5 writer_is none
 ok_wait "dbrouter waits for db3's relay log before promoting it" 5 \
 	st_has '^failover: on, semi-sync on, failover: waiting for db3 to apply its relay log'
 t_wait=$(( $(now_ms) - t0 ))
+expect_match "a switchover meanwhile is refused: busy" "$(ctl switchover db2 2>&1)" \
+	'switchover: busy, failover is running \(failover: waiting for db3 to apply its relay log\)'
 unlock db3
 ok_wait "db3 is promoted" 5 writer_is db3
 t1=$(( $(now_ms) - t0 ))
@@ -251,6 +253,12 @@ expect_eq "db1 does not replicate" "$(db_slave_field db1 Slave_IO_Running)" ""
 expect_eq "db1 is still read-only" "$(db_val db1 'SELECT @@read_only')" 1
 expect_eq "writer db2, generation +2" "$(st | grep '^writer:')" "writer: db2, generation $((g + 2))"
 expect_match "failovers_total{ok} 2" "$(ctl metrics)" 'stackd_dbrouter_failovers_total\{result="ok"\} 2'
+
+# ---- reload ----
+sed -i 's/^failover yes/failover no/' "$T_DIR/dbrouter.conf"
+ok "reload with failover no" ctl reload
+expect_match "status says failover off, the writer stays" "$(st)" 'writer: db2, generation [0-9]+
+failover: off, semi-sync on, idle'
 
 stop_daemon dbrouter
 db_stop_all
