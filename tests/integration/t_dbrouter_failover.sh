@@ -243,8 +243,10 @@ db_sql db1 "SET GLOBAL rpl_semi_sync_master_enabled=OFF"
 ok "a write that reaches no replica" app db1 "INSERT INTO app.w_w VALUES (2000000)"
 g=$(gen)
 db_kill db1
+t4=$(now_ms)
 pass "db1 killed again"
 ok_wait "equal candidates: db2, first in the configuration, is promoted" 5 writer_is db2
+echo "# failover without a relay log to wait for: db1 killed -> db2 the writer in $(( $(now_ms) - t4 )) ms"
 ok_wait "db3 replicates from db2" 10 replicates db3 db2
 db_start db1 || exit 1
 ok_wait "db1 is fenced" 5 read_only_is db1 1
