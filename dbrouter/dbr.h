@@ -30,6 +30,45 @@
 #define DBR_USER_MAX		81	/* MariaDB: 80 characters */
 #define DBR_DB_MAX		193	/* 64 characters, utf8mb3 */
 
+/* ---- failover: configuration (dbr_failover.c) ---- */
+
+struct conf_ctx;
+struct conf_directive;
+struct conf_stmt;
+struct ctl_command;
+struct ctl_conn;
+
+struct dbr_failover_conf {
+	bool		 enabled;		/* failover yes|no */
+	bool		 semi_sync;		/* semi-sync yes|no */
+	char		*repl_user;		/* replication-user */
+	char		*repl_password;		/* replication-password-file */
+	uint64_t	 timeout_ms;		/* failover-timeout */
+	uint64_t	 switchover_timeout_ms;	/* switchover-timeout */
+};
+
+int	 dbr_set_repl_user(struct conf_ctx *, const struct conf_stmt *,
+	    const struct conf_directive *, void *);
+int	 dbr_set_repl_password(struct conf_ctx *, const struct conf_stmt *,
+	    const struct conf_directive *, void *);
+
+#define DBR_FAILOVER_DIRECTIVES(type, member)				\
+	{ "failover", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_flag,	\
+	    offsetof(type, member.enabled), 0, 0 },			\
+	{ "semi-sync", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_flag,	\
+	    offsetof(type, member.semi_sync), 0, 0 },			\
+	{ "replication-user", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,		\
+	    dbr_set_repl_user, offsetof(type, member.repl_user), 0, 0 },	\
+	{ "replication-password-file", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,	\
+	    dbr_set_repl_password, offsetof(type, member.repl_password),	\
+	    0, 0 },							\
+	{ "failover-timeout", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,		\
+	    conf_set_duration, offsetof(type, member.timeout_ms),	\
+	    100, 3600 * 1000 },						\
+	{ "switchover-timeout", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,	\
+	    conf_set_duration, offsetof(type, member.switchover_timeout_ms), \
+	    100, 3600 * 1000 }
+
 /* ---- configuration (dbr_conf.c) ---- */
 
 struct dbr_server_conf {
@@ -92,6 +131,8 @@ struct dbr_conf {
 	unsigned		 backend_max;	/* per server */
 	uint64_t		 backend_idle_ms;
 	uint64_t		 connect_timeout_ms;
+	/* ---- failover ---- */
+	struct dbr_failover_conf fo;
 };
 
 void	*dbr_conf_load(const struct conf_stmt *, struct conf_ctx *);
@@ -122,6 +163,7 @@ struct dbr_health {
 	char		 gtid_current[DBR_GTID_MAX];
 	char		 gtid_slave[DBR_GTID_MAX];
 	char		 gtid_binlog[DBR_GTID_MAX];
+	char		 gtid_io[DBR_GTID_MAX];	/* Gtid_IO_Pos (failover) */
 };
 
 struct dbr;
@@ -131,6 +173,7 @@ struct dbr_client;
 
 /* Administrative state set with dbctl. */
 enum dbr_admin { ADMIN_READY, ADMIN_DRAIN, ADMIN_MAINT };
+struct dbr_failover;
 
 struct dbr_server {
 	struct dbr		*dbr;
@@ -154,6 +197,12 @@ struct dbr_server {
 	uint64_t		 queries_prev;	/* at the last rate tick */
 	double			 qps;
 	uint64_t		 connect_failures;
+	/* ---- failover: this server's part (dbr_failover.c) ---- */
+	uint64_t		 fo_next_try;	/* no rejoin before (ev_now) */
+	int			 fo_semi_role;	/* semi-sync set up for, or -1 */
+	char			 fo_note[256];	/* why it is left alone */
+	uint64_t		 fo_touched;	/* a job changed it (ev_now) */
+	bool			 fo_fresh;	/* a good check since then */
 };
 
 struct dbr {
@@ -162,10 +211,6 @@ struct dbr {
 	struct dbr_server	*servers[DBR_MAX_SERVERS];
 	int			 nservers;
 	bool			 stopping;
-	/* The server writes go to; NULL while there is none. writer_gen
-	 * counts its changes, so sessions notice a new one. */
-	struct dbr_server	*writer;
-	uint64_t		 writer_gen;
 	int			 lfds[DBR_MAX_LISTEN];
 	int			 nlfds;
 	/* what each listener's accept callback gets: which listen it is */
@@ -186,6 +231,14 @@ struct dbr {
 	struct metric		*m_read_only;
 	struct metric		*m_lag;
 	struct metric		*m_checks;	/* {server, result} */
+	/* ---- failover: the seam with routing ----
+	 * writer: the server writes go to, NULL while there is none (no
+	 * primary seen yet, or mid-failover); writer_gen grows by one at
+	 * every change. Routing reads these two and each server's up, role
+	 * and health.lag; only dbr_failover.c writes them. */
+	struct dbr_server	*writer;
+	uint64_t		 writer_gen;
+	struct dbr_failover	*fo;
 };
 
 static inline struct ev_loop *
@@ -199,9 +252,6 @@ struct dbr_mon	*dbr_mon_new(struct dbr_server *);
 void	 dbr_mon_free(struct dbr_mon *);
 /* A check ended: ok, or why not (the monitor's own words). */
 void	 dbr_server_checked(struct dbr_server *, bool ok, const char *why);
-/* Make s the writer (NULL: none), logging why; sessions waiting for one
- * resume. */
-void	 dbr_writer_set(struct dbr *, struct dbr_server *, const char *why);
 struct dbr_server *dbr_server_find(struct dbr *, const char *name);
 
 /* dbr_admin.c: dbrouter's own ctl commands. */
@@ -283,5 +333,42 @@ void	 dbr_clients_close_all(struct dbr *);
 void	 dbr_server_slot_free(struct dbr_server *);
 /* The writer changed: sessions waiting for one go on. */
 void	 dbr_clients_writer_changed(struct dbr *);
+
+/* ---- failover (dbr_failover.c, dbr_sql.c) ---- */
+
+/* The server called name, or NULL. */
+struct dbr_server *dbr_server_find(struct dbr *, const char *name);
+
+int	 dbr_failover_conf_check(struct dbr_conf *, struct conf_ctx *);
+void	 dbr_failover_conf_free(struct dbr_failover_conf *);
+int	 dbr_failover_start(struct dbr *, char *err, size_t errlen);
+/* Before the servers of newconf replace the running ones. */
+void	 dbr_failover_reload(struct dbr *, struct dbr_conf *newconf);
+/* After every check of s, once its state is updated. */
+void	 dbr_failover_checked(struct dbr_server *s, bool ok);
+void	 dbr_failover_status(struct dbr *, struct ctl_conn *);
+void	 dbr_failover_free(struct dbr *);
+/* ctl: switchover NAME [TIMEOUT] (in dbr_admin.c's table) */
+void	 dbr_cmd_switchover(struct ctl_conn *, int, char **, void *);
+
+/* A one-shot SQL session on a server: statements run in order, the
+ * first failure ends the run; cb runs once from the loop afterwards
+ * (free the session in it or later). */
+struct dbr_sql;
+typedef void (*dbr_sql_cb)(struct dbr_sql *, void *arg);
+struct dbr_sql	*dbr_sql_new(struct dbr_server *, uint64_t timeout_ms,
+		    dbr_sql_cb, void *arg);
+/* Add a statement; its index, or -1 (too many, too long). */
+int		 dbr_sql_add(struct dbr_sql *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 dbr_sql_start(struct dbr_sql *);
+/* NULL when every statement ran, else "server: statement: why". */
+const char	*dbr_sql_error(const struct dbr_sql *);
+const char	*dbr_sql_server(const struct dbr_sql *);
+bool		 dbr_sql_has_row(const struct dbr_sql *, int stmt);
+/* Column col of statement stmt's first row; NULL when absent or NULL. */
+const char	*dbr_sql_value(const struct dbr_sql *, int stmt,
+		    const char *col);
+void		 dbr_sql_free(struct dbr_sql *);
 
 #endif

@@ -1,6 +1,7 @@
 /* dbrouter's own ctl commands:
  *
  *	server drain|maint|ready NAME
+ *	switchover NAME [TIMEOUT]	(dbr_failover.c)
  *
  * drain: the server gets no new sessions' reads (a session that reads
  * from it moves to another replica at its next read); maint: no traffic
@@ -53,5 +54,6 @@ cmd_server(struct ctl_conn *cc, int argc, char **argv, void *arg)
 
 const struct ctl_command dbr_commands[] = {
 	{ "server", 2, 2, "server drain|maint|ready NAME", cmd_server },
+	{ "switchover", 1, 2, "switchover NAME [TIMEOUT]", dbr_cmd_switchover },
 	{ NULL, 0, 0, NULL, NULL }
 };

@@ -13,6 +13,9 @@
  *	read-your-writes yes  read-your-writes-timeout 1s
  *	backend-max-connections 200  backend-idle-timeout 60s
  *	connect-timeout 2s
+ *	failover yes  semi-sync yes  failover-timeout 10s  switchover-timeout 10s
+ *	replication-user "repl"  replication-password-file "/etc/stackd/dbrouter.repl"
+ *	(the failover rows and their checks are dbr_failover.c's)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -239,6 +242,8 @@ static const struct conf_directive dbr_directives[] = {
 	{ "connect-timeout", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,
 	    conf_set_duration, offsetof(struct dbr_conf, connect_timeout_ms),
 	    10, 3600 * 1000 },
+	/* ---- failover ---- */
+	DBR_FAILOVER_DIRECTIVES(struct dbr_conf, fo),
 	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
 };
 
@@ -296,6 +301,9 @@ dbr_conf_load(const struct conf_stmt *root, struct conf_ctx *ctx)
 	conf->backend_max = 200;
 	conf->backend_idle_ms = 60 * 1000;
 	conf->connect_timeout_ms = 2000;
+	/* ---- failover ---- */
+	conf->fo.timeout_ms = 10000;
+	conf->fo.switchover_timeout_ms = 10000;
 	if (conf_apply(ctx, root, dbr_directives, conf) == 0) {
 		if (conf->nservers == 0)
 			conf_error(ctx, NULL, "server: at least one needed");
@@ -309,6 +317,8 @@ dbr_conf_load(const struct conf_stmt *root, struct conf_ctx *ctx)
 			conf_error(ctx, NULL, "users-file: needed to check "
 			    "the clients that connect to listen");
 		check_tls(ctx, root, conf);
+		/* ---- failover ---- */
+		dbr_failover_conf_check(conf, ctx);
 	}
 	return conf;
 }
@@ -339,5 +349,7 @@ dbr_conf_free(void *arg)
 		explicit_bzero(conf->monitor_password,
 		    strlen(conf->monitor_password));
 	free(conf->monitor_password);
+	/* ---- failover ---- */
+	dbr_failover_conf_free(&conf->fo);
 	free(conf);
 }

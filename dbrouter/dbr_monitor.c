@@ -144,6 +144,7 @@ take_slave(struct dbr_mon *m)
 	m->h.lag = -1;
 	m->h.master_host[0] = '\0';
 	m->h.master_port = 0;
+	m->h.gtid_io[0] = '\0';
 	for (i = 0; row != NULL && i < n; i++) {
 		if (strcmp(f[i].name, "Slave_IO_Running") == 0)
 			m->h.io_running = is_yes(row[i]);
@@ -156,6 +157,8 @@ take_slave(struct dbr_mon *m)
 			    row[i]);
 		else if (strcmp(f[i].name, "Master_Port") == 0 && row[i] != NULL)
 			m->h.master_port = (unsigned)strtoul(row[i], NULL, 10);
+		else if (strcmp(f[i].name, "Gtid_IO_Pos") == 0)
+			copy_field(m->h.gtid_io, sizeof(m->h.gtid_io), row[i]);
 	}
 	return 0;
 }

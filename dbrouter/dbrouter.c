@@ -25,40 +25,6 @@ dbr_server_find(struct dbr *d, const char *name)
 	return NULL;
 }
 
-void
-dbr_writer_set(struct dbr *d, struct dbr_server *s, const char *why)
-{
-	if (d->writer == s)
-		return;
-	log_warnx("writer: %s (was %s): %s", s != NULL ? s->name : "none",
-	    d->writer != NULL ? d->writer->name : "none", why);
-	d->writer = s;
-	d->writer_gen++;
-	dbr_clients_writer_changed(d);
-}
-
-/* Without failover the writer is what the servers say: the one that is up
- * and writable and does not replicate. Two such servers is a split the
- * router does not settle: it keeps the writer it had. */
-static void
-writer_from_roles(struct dbr *d)
-{
-	struct dbr_server *found = NULL;
-	int		 i, n = 0;
-
-	for (i = 0; i < d->nservers; i++)
-		if (d->servers[i]->up && d->servers[i]->role == ROLE_PRIMARY) {
-			found = d->servers[i];
-			n++;
-		}
-	if (n == 1)
-		dbr_writer_set(d, found, "the only writable server that is up");
-	else if (n == 0 && d->writer != NULL && !d->writer->up)
-		dbr_writer_set(d, NULL, "the writer is down");
-	else if (n > 1)
-		log_warnx("writer: %d servers are writable; keeping %s", n,
-		    d->writer != NULL ? d->writer->name : "none");
-}
 
 static const char *const *
 server_labels(struct dbr_server *s, const char *v[2])
@@ -107,7 +73,7 @@ dbr_server_checked(struct dbr_server *s, bool ok, const char *why)
 	gauge_set(metric_with(d->m_up, v), s->up ? 1 : 0);
 	gauge_set(metric_with(d->m_read_only, v), s->health.read_only ? 1 : 0);
 	gauge_set(metric_with(d->m_lag, v), (double)s->health.lag);
-	writer_from_roles(d);
+	dbr_failover_checked(s, ok);	/* roles, the writer, failover */
 }
 
 /* Each second: queries per second per server, for status. */
@@ -195,6 +161,7 @@ server_new(struct dbr *d, struct dbr_server_conf *sc)
 	s->conf = sc;
 	snprintf(s->name, sizeof(s->name), "%s", sc->name);
 	s->health.lag = -1;
+	s->fo_semi_role = -1;	/* ---- failover ---- */
 	snprintf(s->check_result, sizeof(s->check_result), "not checked yet");
 	return s;
 }
@@ -206,8 +173,6 @@ server_free(struct dbr *d, struct dbr_server *s)
 {
 	struct dbr_client *c;
 
-	if (d->writer == s)
-		dbr_writer_set(d, NULL, "the writer was removed");
 	for (c = d->clients; c != NULL; c = c->next)
 		if (c->ryw_reached == s)
 			c->ryw_reached = NULL;
@@ -298,7 +263,8 @@ dbr_start(struct service *svc, void *confp, char *err, size_t errlen)
 	d->conf = confp;
 	if (metrics_setup(d, err, errlen) == -1)
 		return -1;
-	if (servers_build(d, d->conf, err, errlen) == -1)
+	if (dbr_failover_start(d, err, errlen) == -1 ||
+	    servers_build(d, d->conf, err, errlen) == -1)
 		return -1;
 	ev_timer_init(&d->rate_timer, rate_tick, d);
 	ev_timer_start(dbr_loop(d), &d->rate_timer, 1000);
@@ -327,6 +293,7 @@ dbr_reload(struct service *svc, void *confp, char *err, size_t errlen)
 	if (!same_listeners(d->conf, nc))
 		return seterr(err, errlen, "listen changed: that needs a "
 		    "restart");
+	dbr_failover_reload(d, nc);
 	/* Sessions read users, limits and timeouts through d->conf. */
 	if (servers_build(d, nc, err, errlen) == -1)
 		return -1;
@@ -361,8 +328,7 @@ dbr_status(struct service *svc, struct ctl_conn *cc)
 	struct dbr	*d = service_arg(svc);
 	int		 i;
 
-	ctl_printf(cc, "writer: %s\n", d->writer != NULL ? d->writer->name :
-	    "none");
+	dbr_failover_status(d, cc);
 	ctl_printf(cc, "clients: %u of %u\n", d->nclients,
 	    d->conf->max_clients);
 	for (i = 0; i < d->nservers; i++) {
@@ -401,6 +367,7 @@ dbr_cleanup(struct service *svc)
 	dbr_clients_close_all(d);
 	dbr_listen_stop(d);
 	ev_timer_stop(dbr_loop(d), &d->rate_timer);
+	dbr_failover_free(d);
 	servers_free(d);
 }
 

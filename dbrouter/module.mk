@@ -9,7 +9,7 @@ CPPFLAGS	+= -Idbrouter
 $(BUILD)/dbrouter/%.o: CPPFLAGS += $(shell pkg-config --cflags-only-I libmariadb)
 # The pure protocol and classification layer: the unit suites test it
 # directly and the fuzz targets link it.
-DBROUTER_PURE	:= $(sort $(wildcard dbrouter/mysql_*.c dbrouter/query_*.c))
+DBROUTER_PURE	:= $(sort $(wildcard dbrouter/mysql_*.c dbrouter/query_*.c) dbrouter/dbr_gtid.c)
 UNIT_EXTRA_SRC	+= $(DBROUTER_PURE)
 FUZZ_EXTRA_SRC	+= $(DBROUTER_PURE)
 FUZZ_CPPFLAGS	+= -Idbrouter

@@ -49,6 +49,7 @@
 #                            (SELECT_COMMANDS, UPDATE_COMMANDS, ...) for USER
 #   db_relay_applied NAME    the SQL thread has applied all the IO thread read
 #   db_rebuild NAME [ARGS..] stop, replace the datadir by a fresh one, start
+#                            (with a new server_id)
 #   db_writer_start TAG PORT one row per INSERT (ids 1, 2, ...) into
 #                            app.w_TAG as app, in the background; ids whose
 #                            INSERT was acknowledged go to db_writer_acked
@@ -75,7 +76,9 @@
 #   longer implies READ_ONLY ADMIN, so SET GLOBAL read_only needs READ_ONLY
 #   ADMIN; STOP/START/RESET SLAVE, CHANGE MASTER and SET GLOBAL gtid_slave_pos
 #   need REPLICATION SLAVE ADMIN; RESET SLAVE ALL needs RELOAD too ("you
-#   need (at least one of) the RELOAD privilege(s)"). The failover drill in t_db_harness runs as
+#   need (at least one of) the RELOAD privilege(s)"); SET GLOBAL
+#   rpl_semi_sync_master_enabled needs REPLICATION MASTER ADMIN (the slave
+#   side is REPLICATION SLAVE ADMIN's). The failover drill in t_db_harness runs as
 #   the dbrouter user over TCP to prove the grant list in db_users suffices.
 # - read_only does not stop users with READ_ONLY ADMIN (root, the dbrouter
 #   user) nor the replication SQL thread: only app users are fenced. And a
@@ -108,6 +111,11 @@
 #   cannot rejoin (error 1236 / strict mode) and must be rebuilt; semi-sync
 #   with rpl_semi_sync_master_wait_point=AFTER_SYNC narrows this to
 #   transactions that were never acknowledged to a client.
+# - A rebuilt server (fresh datadir, refilled from the new primary's whole
+#   binlog) needs a new server_id: a replica skips events carrying its own
+#   server_id (replicate_same_server_id=0), so everything it wrote as the
+#   old primary (users, tables) would be skipped, then error 1146. And it
+#   has no users until they replicate: repoint it as root.
 # - log_slave_updates is required: without it the promoted replica's binlog
 #   lacks what it replicated and the other replica, repointed with
 #   MASTER_USE_GTID=slave_pos, gets error 1236 ("Could not find GTID state").
@@ -325,7 +333,8 @@ GRANT ALL ON app.* TO 'app'@'%';
 GRANT ALL ON sbtest.* TO 'app'@'%';
 CREATE USER 'dbrouter'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('routerpass');
 GRANT PROCESS, RELOAD, BINLOG MONITOR, SLAVE MONITOR, REPLICATION SLAVE ADMIN,
-	READ_ONLY ADMIN, CONNECTION ADMIN, BINLOG ADMIN ON *.* TO 'dbrouter'@'%';
+	READ_ONLY ADMIN, CONNECTION ADMIN, BINLOG ADMIN, REPLICATION MASTER ADMIN
+	ON *.* TO 'dbrouter'@'%';
 CREATE USER 'repl'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('replpass');
 GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%';"
 }
@@ -399,13 +408,16 @@ db_relay_applied() {
 	  "$(printf '%s\n' "$st" | sed -n 's/^ *Exec_Master_Log_Pos: //p')" ]
 }
 
-# Replace NAME's datadir by a fresh one and start it (ARGS as db_start).
+# Replace NAME's datadir by a fresh one and start it (ARGS as db_start),
+# under a new server_id: see the pitfalls.
 db_rebuild() {
 	local name=$1 dir
 	shift
 	dir=$(db_dir "$name")
 	db_stop "$name"
 	rm -rf "$dir/data"
+	sed -i "s/^server-id = .*/server-id = $DB_NEXT_ID/" "$dir/my.cnf"
+	DB_NEXT_ID=$((DB_NEXT_ID + 1))
 	cp -a "$DB_ROOT/.template" "$dir/data" && db_start "$name" "$@"
 }
 

@@ -168,6 +168,7 @@ db_keep_read_only db1 1
 # anything the old primary logged beyond what $new had is errant: semi-sync
 # (AFTER_SYNC) promises it was never acknowledged; such a server is rebuilt
 gold=$(db_val db1 'SELECT @@gtid_binlog_pos')
+rebuilt=
 if [ "$(gtid_seq "$gold")" -le "$(gtid_seq "$gnew")" ]; then
 	pass "old primary ($gold) has no errant transactions ($new was at $gnew)"
 else
@@ -176,10 +177,18 @@ else
 		sort - "$(db_writer_acked w)" | uniq -d | tr '\n' ' ')
 	expect_eq "old primary's errant rows were never acknowledged" "$errant" ""
 	db_rebuild db1 --read-only=1 || exit 1
+	rebuilt=1
 fi
 fails "app cannot write on the fenced old primary" app "$P1" "INSERT INTO app.t (v) VALUES ('fenced')"
-ok "old primary repointed to $new" router "$P1" \
-	"SET GLOBAL gtid_slave_pos=@@gtid_binlog_pos; $(db_change_master_sql "$pn"); START SLAVE"
+if [ -z "$rebuilt" ]; then
+	ok "old primary repointed to $new" router "$P1" \
+		"SET GLOBAL gtid_slave_pos=@@gtid_binlog_pos; $(db_change_master_sql "$pn"); START SLAVE"
+else
+	# a fresh datadir has no dbrouter user yet: root repoints it, and
+	# the users arrive with $new's whole binlog
+	ok "rebuilt old primary repointed to $new" db_sql db1 \
+		"$(db_change_master_sql "$pn"); START SLAVE"
+fi
 ok_wait "old primary replicates from $new" 10 db_slave_running db1
 ok "another write on $new" app "$pn" "INSERT INTO app.t (v) VALUES ('rejoined')"
 g=$(db_gtid "$new")

@@ -68,7 +68,7 @@ expect_match "listen without users-file is refused" \
 	"$("$DBR" -n -f "$T_DIR/bad3.conf" 2>&1)" "users-file: needed"
 
 start_daemon dbrouter "$DBR" -f "$T_DIR/dbrouter.conf" || exit 1
-ok_wait "db1 is the writer" 10 eval 'ctl status | grep -q "^writer: db1$"'
+ok_wait "db1 is the writer" 10 eval 'ctl status | grep -q "^writer: db1,"'
 ok_wait "db2 and db3 are up replicas" 10 eval 'line_has db2 " up replica" && line_has db3 " up replica"'
 
 q() { mariadb --comments -h 127.0.0.1 -P $PORT -u app -papppass -N -B app -e "$1"; }

@@ -43,7 +43,7 @@ check-timeout 250ms
 CONF
 start_daemon dbrouter "$DBR" -f "$T_DIR/dbrouter.conf" || exit 1
 ok_wait "db1 is the writer and db2 an up replica" 10 \
-	eval 'ctl status | grep -q "^writer: db1$" && ctl status | grep -q "^server db2: .* up replica"'
+	eval 'ctl status | grep -q "^writer: db1," && ctl status | grep -q "^server db2: .* up replica"'
 q() { mariadb --max-allowed-packet=64M -h 127.0.0.1 -P $PORT -u app -papppass -N -B app "$@"; }
 
 # ---- over 16 MiB ----

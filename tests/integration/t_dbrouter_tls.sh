@@ -69,7 +69,7 @@ expect_match "a listen option other than tls is refused" \
 	"$("$DBR" -n -f "$T_DIR/bad5.conf" 2>&1)" "bad5.conf:4: listen: expected 'tls'"
 
 start_daemon dbrouter "$DBR" -f "$T_DIR/dbrouter.conf" || exit 1
-ok_wait "db1 is the writer" 10 eval 'ctl status | grep -q "^writer: db1$"'
+ok_wait "db1 is the writer" 10 eval 'ctl status | grep -q "^writer: db1,"'
 
 M=(mariadb --no-defaults -h 127.0.0.1 -u app -papppass -N -B app)
 TLS=(--ssl --ssl-ca="$CERTS/ca.crt" --ssl-verify-server-cert)
@@ -131,7 +131,7 @@ sed -e "s|^control .*|control \"$T_DIR/bad.sock\"|" \
 	"$T_DIR/dbrouter.conf" > "$T_DIR/dbrouter-bad.conf"
 echo "listen \"127.0.0.1:$BPORT\"" >> "$T_DIR/dbrouter-bad.conf"
 start_daemon dbrouter-bad "$DBR" -f "$T_DIR/dbrouter-bad.conf" || exit 1
-ok_wait "db2 is the second router's writer" 10 eval '"$BIN/dbctl" -s "$T_DIR/bad.sock" status | grep -q "^writer: db2$"'
+ok_wait "db2 is the second router's writer" 10 eval '"$BIN/dbctl" -s "$T_DIR/bad.sock" status | grep -q "^writer: db2,"'
 expect_match "a client through it gets error 9001 saying why" \
 	"$("${M[@]}" -P $BPORT --skip-ssl -e 'SELECT 1' 2>&1)" "ERROR 9001 .*dbrouter: .*TLS"
 ok_wait "the router logs why: the certificate does not verify" 5 \
@@ -142,7 +142,7 @@ stop_daemon dbrouter-bad
 db_stop db2
 db_start db2		# no ssl_cert: no CLIENT_SSL in its greeting
 start_daemon dbrouter-bad2 "$DBR" -f "$T_DIR/dbrouter-bad.conf" || exit 1
-ok_wait "db2 is the writer again" 10 eval '"$BIN/dbctl" -s "$T_DIR/bad.sock" status | grep -q "^writer: db2$"'
+ok_wait "db2 is the writer again" 10 eval '"$BIN/dbctl" -s "$T_DIR/bad.sock" status | grep -q "^writer: db2,"'
 expect_match "a client gets an error when the server cannot do TLS" \
 	"$("${M[@]}" -P $BPORT --skip-ssl -e 'SELECT 1' 2>&1)" "ERROR"
 ok_wait "the router logs that the server does not offer TLS" 5 \

@@ -31,6 +31,7 @@ static Suite *(*const suites[])(void) = {
 	query_class_suite,
 	ag_prom_suite,
 	ag_alert_suite,
+	dbr_gtid_suite,
 };
 
 const char *

@@ -29,6 +29,7 @@ Suite	*mysql_proto_suite(void);
 Suite	*query_class_suite(void);
 Suite	*ag_prom_suite(void);
 Suite	*ag_alert_suite(void);
+Suite	*dbr_gtid_suite(void);
 
 /* Directory of test fixtures (tests/data), from STACKD_TESTDATA. */
 const char *testdata_dir(void);
