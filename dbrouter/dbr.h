@@ -197,6 +197,7 @@ struct dbr_server {
 	uint64_t		 queries_prev;	/* at the last rate tick */
 	double			 qps;
 	uint64_t		 connect_failures;
+	uint64_t		 lag_ok_at;	/* ev_now: lag last within max-lag */
 	/* ---- failover: this server's part (dbr_failover.c) ---- */
 	uint64_t		 fo_next_try;	/* no rejoin before (ev_now) */
 	int			 fo_semi_role;	/* semi-sync set up for, or -1 */

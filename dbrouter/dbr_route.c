@@ -158,9 +158,11 @@ writer_ok(const struct dbr *d)
 	    d->writer->admin != ADMIN_MAINT;
 }
 
-/* A replica fit for reads: up, applying, within max-lag. With the writer
- * gone the replicas cannot know their lag (the IO thread reconnects), and
- * they are still the freshest data there is. */
+/* A replica fit for reads: up, applying, within max-lag. When its
+ * primary dies the lag becomes unknown (the IO thread reconnects): it
+ * stays fit for max-lag after it was last known within it, and for as
+ * long as there is no writer, since it is then the freshest data there
+ * is. */
 static bool
 replica_fit(const struct dbr *d, const struct dbr_server *s)
 {
@@ -171,7 +173,10 @@ replica_fit(const struct dbr *d, const struct dbr_server *s)
 		return false;
 	if (h->lag >= 0)
 		return (uint64_t)h->lag * 1000 <= d->conf->max_lag_ms;
-	return !writer_ok(d);
+	if (!writer_ok(d))
+		return true;
+	return s->lag_ok_at != 0 &&
+	    ev_now(dbr_loop(s->dbr)) - s->lag_ok_at <= d->conf->max_lag_ms;
 }
 
 static struct dbr_server *
@@ -897,6 +902,7 @@ route_command(struct dbr_client *c)
 	c->step = STEP_NONE;
 	c->wait_until = 0;
 	c->retries = 0;
+	c->relayed = false;
 	switch (cmd) {
 	case MYSQL_COM_PING:
 		cl_ok(c);

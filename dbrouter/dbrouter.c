@@ -57,6 +57,9 @@ dbr_server_checked(struct dbr_server *s, bool ok, const char *why)
 	    ok ? "ok" : "failed", NULL }));
 	if (ok) {
 		s->fail_run = 0;
+		if (s->health.lag >= 0 &&
+		    (uint64_t)s->health.lag * 1000 <= d->conf->max_lag_ms)
+			s->lag_ok_at = ev_now(dbr_loop(d));
 		if (!s->up && ++s->ok_run >= d->conf->rise)
 			s->up = true;
 		s->role = role_of(&s->health);

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The database failure drill through dbrouter, as the applications see it:
+# a primary and two replicas with semi-sync, sysbench reading and writing
+# through the router and a writer counting acknowledged INSERTs through
+# it; the primary is SIGKILLed. A replica must be the writer within 5 s,
+# the reads must never fail, every acknowledged INSERT must be on the new
+# primary, writes must resume through the router, and the old primary,
+# restarted, must come back read-only as a replica.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/mariadb.sh"
+
+DBR=$BIN/dbrouter
+SOCK=$T_DIR/dbrouter.sock
+ctl() { "$BIN/dbctl" -s "$SOCK" "$@"; }
+writer() { ctl status | sed -n 's/^writer: \([^,]*\),.*/\1/p'; }
+writer_is() { [ "$(writer)" = "$1" ]; }
+writer_not() { w=$(writer); [ -n "$w" ] && [ "$w" != none ] && [ "$w" != "$1" ]; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+read_only_is() { [ "$(db_val "$1" 'SELECT @@read_only')" = "$2" ]; }
+acked() { wc -l < "$(db_writer_acked w)"; }
+acked_more() { [ "$(acked)" -gt "$1" ]; }
+
+DB_SEMISYNC=1
+db_init db1 13431
+db_init db2 13432
+db_init db3 13433
+for s in db1 db2 db3; do db_start "$s" || exit 1; done
+db_users db1
+db_replica_of db2 db1 || exit 1
+db_replica_of db3 db1 || exit 1
+
+printf 'routerpass\n' > "$T_DIR/monitor.pw"
+printf 'replpass\n' > "$T_DIR/repl.pw"
+echo "app $(db_val db1 "SELECT PASSWORD('apppass')")" > "$T_DIR/users"
+chmod 600 "$T_DIR/monitor.pw" "$T_DIR/repl.pw" "$T_DIR/users"
+PORT=13434
+cat > "$T_DIR/dbrouter.conf" <<CONF
+control "$SOCK"
+listen "127.0.0.1:$PORT"
+users-file "$T_DIR/users"
+server "db1" "127.0.0.1:$(db_port db1)"
+server "db2" "127.0.0.1:$(db_port db2)"
+server "db3" "127.0.0.1:$(db_port db3)"
+monitor-user "dbrouter"
+monitor-password-file "$T_DIR/monitor.pw"
+check-interval 300ms
+check-timeout 250ms
+fall 2
+rise 2
+max-lag 5s
+writer-wait 10s
+failover yes
+semi-sync yes
+replication-user "repl"
+replication-password-file "$T_DIR/repl.pw"
+failover-timeout 5s
+CONF
+start_daemon dbrouter "$DBR" -f "$T_DIR/dbrouter.conf" || exit 1
+ok_wait "db1 is the writer" 10 writer_is db1
+ok_wait "semi-sync is on with two replicas" 15 \
+	eval '[ "$(db_counter db1 Rpl_semi_sync_master_clients)" = 2 ]'
+
+DB_SB_TABLES=2 DB_SB_SIZE=1000
+ok "sysbench tables made through the router" db_sysbench_prepare $PORT
+db_wait_gtid db2 "$(db_gtid db1)" && db_wait_gtid db3 "$(db_gtid db1)"
+
+# ---- load: reads, writes, and a writer that records what was acked ----
+db_sysbench_run 127.0.0.1 $PORT oltp_read_only 2 14 --skip_trx=on \
+	> "$T_DIR/reads.out" 2>&1 &
+reads_pid=$!
+db_sysbench_run 127.0.0.1 $PORT oltp_write_only 2 14 --mysql-ignore-errors=all \
+	> "$T_DIR/writes.out" 2>&1 &
+writes_pid=$!
+db_writer_start w $PORT || exit 1
+ok_wait "the writer gets INSERTs acknowledged through the router" 10 acked_more 50
+
+# ---- the primary dies ----
+db_kill db1
+t0=$(now_ms)
+ok_wait "a replica becomes the writer" 15 writer_not db1
+elapsed=$(( $(now_ms) - t0 ))
+new=$(writer)
+echo "# $new is the writer ${elapsed} ms after db1 was killed"
+ok "within 5 s (${elapsed} ms)" test "$elapsed" -le 5000
+n=$(acked)
+ok_wait "writes are acknowledged again through the router" 15 acked_more $((n + 20))
+
+wait "$reads_pid"; reads_rc=$?
+wait "$writes_pid"
+expect_eq "sysbench's reads ran to the end" "$reads_rc" 0
+expect_match "and none of them failed: $(cat "$T_DIR/reads.out")" "$(cat "$T_DIR/reads.out")" "errors=0 reconnects=0"
+db_writer_stop w
+expect_eq "every INSERT acknowledged before or after the kill is on $new" "$(db_writer_missing "$new" w)" ""
+other=db2; [ "$new" = db2 ] && other=db3
+ok_wait "$other replicates from $new" 15 eval '[ "$(db_slave_field $other Master_Port)" = "$(db_port $new)" ] && db_slave_running $other'
+
+# ---- the old primary returns ----
+db_start db1 || exit 1
+ok_wait "db1 is fenced: read_only 1" 10 read_only_is db1 1
+ok_wait "db1 rejoins as a replica of $new" 20 \
+	eval '[ "$(db_slave_field db1 Master_Port)" = "$(db_port $new)" ] && db_slave_running db1'
+ok "the writer stayed $new" writer_is "$new"
+expect_eq "and answers through the router" \
+	"$(mariadb -h 127.0.0.1 -P $PORT -u app -papppass -N -B -e 'SELECT @@read_only, COUNT(*) > 0 FROM app.w_w')" "$(printf '0\t1')"
+
+stop_daemon dbrouter
+db_stop_all
+t_finish
