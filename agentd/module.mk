@@ -7,4 +7,4 @@ agentctl_SRC	:= agentd/agentctl.c
 CPPFLAGS	+= -Iagentd
 # The parts the unit suites test directly (no event loop of their own).
 UNIT_EXTRA_SRC	+= agentd/ag_alert.c agentd/ag_access.c agentd/ag_tail.c \
-		    agentd/ag_host.c
+		    agentd/ag_host.c agentd/ag_host_proc.c
