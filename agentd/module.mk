@@ -6,7 +6,7 @@ agentd_LIBS	:= -lz
 agentctl_SRC	:= agentd/agentctl.c
 CPPFLAGS	+= -Iagentd
 # The parts the unit suites test directly (no event loop of their own).
-UNIT_EXTRA_SRC	+= agentd/ag_prom.c agentd/ag_alert.c agentd/ag_access.c agentd/ag_tail.c \
-		    agentd/ag_host.c
+UNIT_EXTRA_SRC	+= agentd/ag_prom.c agentd/ag_alert.c agentd/ag_access.c \
+		    agentd/ag_tail.c agentd/ag_host.c agentd/ag_host_proc.c
 FUZZ_EXTRA_SRC	+= agentd/ag_prom.c
 FUZZ_CPPFLAGS	+= -Iagentd

@@ -32,6 +32,7 @@ static Suite *(*const suites[])(void) = {
 	ag_prom_suite,
 	ag_alert_suite,
 	dbr_gtid_suite,
+	ag_host_suite,
 };
 
 const char *
