@@ -145,12 +145,12 @@ ag_top_format(struct agentd *a, struct buf *out)
 	    "rss");
 	for (d = daemons; *d != NULL; d++) {
 		snprintf(sel, sizeof(sel), "daemon=%s", *d);
-		if (!(sum(a, "stackd_process_count", sel) > 0))
+		if (!(sum(a, "stackd_processes", sel) > 0))
 			continue;
 		human_bytes(rss, sizeof(rss),
 		    sum(a, "stackd_process_resident_memory_bytes", sel));
 		buf_printf(out, "%-10s %6.0f %10.1f %10s\n", *d,
-		    sum(a, "stackd_process_count", sel),
+		    sum(a, "stackd_processes", sel),
 		    sum(a, "stackd_process_cpu_seconds_total", sel), rss);
 	}
 	if (t->nqps > 0)

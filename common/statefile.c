@@ -72,6 +72,24 @@ state_file_read(const char *path, size_t max, struct buf *out, char *err,
 }
 
 /* fsync the directory holding path: the rename itself must be durable. */
+/* All of p to fd; -1 with errno on failure. */
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 static int
 sync_dir(const char *path, char *err, size_t errlen)
 {
@@ -97,7 +115,6 @@ state_file_write(const char *path, const void *data, size_t len, char *err,
 {
 	const char	*p = data, *what = "write";
 	char		*tmp;
-	ssize_t		 n;
 	int		 fd;
 
 	if (asprintf(&tmp, "%s.XXXXXX", path) == -1)
@@ -110,16 +127,7 @@ state_file_write(const char *path, const void *data, size_t len, char *err,
 	/* Not secret: operators read it. */
 	if (fchmod(fd, 0644) == -1)
 		goto fail;
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) == -1)
+	if (write_all(fd, p, len) == -1 || fsync(fd) == -1)
 		goto fail;
 	if (close(fd) == -1) {
 		fd = -1;
@@ -145,7 +153,6 @@ state_file_append(const char *path, const void *data, size_t len, char *err,
     size_t errlen)
 {
 	const char	*p = data;
-	ssize_t		 n;
 	int		 fd, created = 0;
 
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)) == -1 &&
@@ -155,16 +162,7 @@ state_file_append(const char *path, const void *data, size_t len, char *err,
 	}
 	if (fd == -1)
 		return seterr(err, errlen, "open %s: %s", path, strerror(errno));
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fdatasync(fd) == -1)
+	if (write_all(fd, p, len) == -1 || fdatasync(fd) == -1)
 		goto fail;
 	if (close(fd) == -1)
 		return seterr(err, errlen, "close %s: %s", path,

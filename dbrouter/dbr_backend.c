@@ -218,6 +218,27 @@ bc_owned(struct dbr_bconn *bc)
 	bc->ops->ready(bc, bc->arg);
 }
 
+/* A HandshakeResponse41 (or SSLRequest) framed into bc->out with the next
+ * sequence id; on failure bc has failed and -1 says so. */
+static int
+bc_write_resp(struct dbr_bconn *bc, const struct mysql_handshake_resp *r)
+{
+	size_t		 used = buf_used(&bc->out);
+	struct buf	 payload;
+	int		 rv;
+
+	buf_init(&payload, 0);
+	rv = mysql_handshake_resp_build(&payload, r) == -1 ||
+	    mysql_write(&bc->out, &bc->seq, buf_head(&payload),
+	    buf_used(&payload)) == -1 ? -1 : 0;
+	buf_free(&payload);
+	if (rv == -1) {
+		mysql_buf_truncate(&bc->out, used);
+		bc_fail(bc, "out of memory");
+	}
+	return rv;
+}
+
 /* The login: HandshakeResponse41 with the client's account, after the
  * greeting or, with TLS, inside it. */
 static void
@@ -225,8 +246,6 @@ bc_login_send(struct dbr_bconn *bc)
 {
 	struct mysql_handshake_resp r = { 0 };
 	uint8_t		 auth[20];
-	size_t		 used = buf_used(&bc->out);
-	struct buf	 payload;
 
 	r.caps = bc->caps;
 	r.max_packet = 1u << 30;
@@ -240,16 +259,8 @@ bc_login_send(struct dbr_bconn *bc)
 	}
 	r.auth_plugin.p = MYSQL_NATIVE_PLUGIN;
 	r.auth_plugin.len = strlen(MYSQL_NATIVE_PLUGIN);
-	buf_init(&payload, 0);
-	if (mysql_handshake_resp_build(&payload, &r) == -1 ||
-	    mysql_write(&bc->out, &bc->seq, buf_head(&payload),
-	    buf_used(&payload)) == -1) {
-		buf_free(&payload);
-		mysql_buf_truncate(&bc->out, used);
-		bc_fail(bc, "out of memory");
+	if (bc_write_resp(bc, &r) == -1)
 		return;
-	}
-	buf_free(&payload);
 	bc->state = BC_AUTH;
 	dbr_bconn_send(bc);
 }
@@ -349,19 +360,9 @@ bc_greeting(struct dbr_bconn *bc, const struct mysql_frame *f)
 		struct mysql_handshake_resp r = { .caps = bc->caps,
 		    .max_packet = 1u << 30, .charset = bc->id.charset,
 		    .ssl_request = true };
-		struct buf	 payload;
-		size_t		 used = buf_used(&bc->out);
 
-		buf_init(&payload, 0);
-		if (mysql_handshake_resp_build(&payload, &r) == -1 ||
-		    mysql_write(&bc->out, &bc->seq, buf_head(&payload),
-		    buf_used(&payload)) == -1) {
-			buf_free(&payload);
-			mysql_buf_truncate(&bc->out, used);
-			bc_fail(bc, "out of memory");
+		if (bc_write_resp(bc, &r) == -1)
 			return;
-		}
-		buf_free(&payload);
 	}
 	bc->state = BC_TLS;
 	bc_tls(bc);
