@@ -8,3 +8,6 @@ CPPFLAGS	+= -Iagentd
 # The parts the unit suites test directly (no event loop of their own).
 UNIT_EXTRA_SRC	+= agentd/ag_alert.c agentd/ag_access.c agentd/ag_tail.c \
 		    agentd/ag_host.c
+# The access-log parser is pure: fuzz_ag_access links it.
+FUZZ_EXTRA_SRC	+= agentd/ag_access.c
+FUZZ_CPPFLAGS	+= -Iagentd

@@ -29,6 +29,8 @@ static Suite *(*const suites[])(void) = {
 	mysql_packet_suite,
 	mysql_proto_suite,
 	query_class_suite,
+	ag_tail_suite,
+	ag_access_suite,
 };
 
 const char *
