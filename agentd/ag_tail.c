@@ -37,10 +37,14 @@
  * recognised by its inode and not read twice) but with copytruncate the
  * copies would be read as new files: match only the live names then.
  *
- * Positions file (state-dir/positions), one line per followed file:
+ * Positions: a state file in state-dir, one line per file followed,
  *	DEV INODE FPLEN FPHEX POS PATH
- * replaced atomically by ag_tail_commit(); lines that do not parse are
- * reported and ignored. */
+ * replaced atomically by ag_tail_commit(). At start a file resumes at its
+ * position when device, inode and fingerprint all match; a path known
+ * with another inode was rotated while agentd was stopped and is read
+ * from its start (the unread tail of the old file is lost unless the
+ * globs match its new name). Lines that do not parse are reported and
+ * ignored; an unreadable file is reported and treated as none. */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -335,7 +339,8 @@ state_line(const char *line, size_t len)
 	/* The numbers fit in 96 bytes; the path follows them. */
 	snprintf(copy, sizeof(copy), "%.*s", (int)(len < 95 ? len : 95), line);
 	if (sscanf(copy, "%ju %ju %ju %jx %ju %n", &dev, &ino, &fplen, &fp,
-	    &pos, &off) != 5 || off == 0 || copy[0] < '0' || copy[0] > '9' ||
+	    &pos, &off) != 5 || off == 0 ||
+	    strspn(copy, "0123456789abcdefABCDEF ") != (size_t)off ||
 	    fplen > TAIL_FP_MAX || (size_t)off >= len || line[off] != '/')
 		return NULL;
 	plen = len - (size_t)off;
@@ -360,8 +365,12 @@ state_load(struct ag_tail *t, char *err, size_t errlen)
 	unsigned lineno = 0, bad = 0;
 
 	if (state_file_read(t->state_path, TAIL_STATE_MAX, &b, err,
-	    errlen) == -1)
-		return errno == ENOENT ? 0 : -1;
+	    errlen) == -1) {
+		/* Positions lost are not worth not starting: say so. */
+		if (errno != ENOENT)
+			log_warnx("%s; positions ignored", err);
+		return 0;
+	}
 	p = buf_head(&b);
 	end = p + buf_used(&b);
 	for (; p < end; p = nl + 1) {
@@ -483,6 +492,21 @@ orphan(struct tlog *lg, struct tfile *f)
 	    deleted ? "deleted" : "rotated");
 }
 
+/* start-at end: after the last newline (a line being written when
+ * agentd starts is read whole), or at size if none is near the end. */
+static uint64_t
+line_end(int fd, uint64_t size)
+{
+	char	 b[4096], *nl;
+	size_t	 n = size < sizeof(b) ? (size_t)size : sizeof(b);
+	ssize_t	 got;
+
+	if (n == 0 || (got = pread(fd, b, n, (off_t)(size - n))) != (ssize_t)n ||
+	    (nl = memrchr(b, '\n', n)) == NULL)
+		return size;
+	return size - n + (uint64_t)(nl - b) + 1;
+}
+
 /* Where a file first found in this log starts. */
 static uint64_t
 start_pos(struct ag_tail *t, struct tlog *lg, struct tfile *f,
@@ -514,7 +538,7 @@ start_pos(struct ag_tail *t, struct tlog *lg, struct tfile *f,
 		s->used = true;
 		return 0;
 	}
-	return lg->conf->from_start ? 0 : size;
+	return lg->conf->from_start ? 0 : line_end(f->fd, size);
 }
 
 static struct tfile *
@@ -597,6 +621,7 @@ match_path(struct ag_tail *t, struct tlog *lg, const char *path)
 {
 	struct tfile *f, *g;
 	struct stat st;
+	char	*np;
 
 	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode))
 		return;
@@ -609,9 +634,10 @@ match_path(struct ag_tail *t, struct tlog *lg, const char *path)
 				orphan(lg, g);
 			if (!f->orphan)
 				c_add(lg->s_rot[ROT_RENAME], 1);
-			free(f->path);
-			if ((f->path = strdup(path)) == NULL)
-				f->path = strdup("?");
+			if ((np = strdup(path)) != NULL) {
+				free(f->path);
+				f->path = np;
+			}
 		}
 		f->orphan = false;
 		f->seen = true;
