@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +19,8 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "ctl.h"
+#include "ev.h"
 #include "log.h"
 #include "metrics.h"
 #include "ag_tail.h"
@@ -177,6 +180,20 @@ msleep(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* The scratch directory and everything in it (the rotation tests leave
+ * megabytes). */
+static void
+td_clean(struct tmpdir *td)
+{
+	ck_assert_int_eq(nftw(td->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
 /* ---- the `log` block ---- */
 
 START_TEST(conf_block)
@@ -279,6 +296,7 @@ START_TEST(lines_in_order)
 	ag_log_conf_free(l);
 	metrics_free(m);
 	coll_free(&c);
+	td_clean(&td);
 }
 END_TEST
 
@@ -303,6 +321,7 @@ START_TEST(start_at_end)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
+	td_clean(&td);
 }
 END_TEST
 
@@ -346,6 +365,7 @@ START_TEST(long_lines_cut)
 	ag_log_conf_free(l);
 	metrics_free(m);
 	coll_free(&c);
+	td_clean(&td);
 }
 END_TEST
 
@@ -378,6 +398,7 @@ START_TEST(sink_refuses)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
+	td_clean(&td);
 }
 END_TEST
 
@@ -555,6 +576,7 @@ START_TEST(rename_rotation_under_writes)
 	ag_log_conf_free(l);
 	metrics_free(m);
 	free(s.seen);
+	td_clean(&td);
 }
 END_TEST
 
@@ -633,6 +655,7 @@ START_TEST(copytruncate_under_writes)
 	ag_log_conf_free(l);
 	metrics_free(m);
 	free(s.seen);
+	td_clean(&td);
 }
 END_TEST
 
@@ -660,6 +683,7 @@ START_TEST(truncate_regrown)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
+	td_clean(&td);
 }
 END_TEST
 
@@ -692,6 +716,7 @@ START_TEST(glob_matches_rotated)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
+	td_clean(&td);
 }
 END_TEST
 
@@ -729,6 +754,7 @@ START_TEST(deleted_drained_then_closed)
 	ag_log_conf_free(l);
 	metrics_free(m);
 	coll_free(&c);
+	td_clean(&td);
 }
 END_TEST
 
@@ -790,6 +816,7 @@ START_TEST(restart_resumes)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
+	td_clean(&td);
 }
 END_TEST
 
@@ -849,6 +876,7 @@ START_TEST(state_garbage_ignored)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
+	td_clean(&td);
 }
 END_TEST
 
@@ -878,6 +906,7 @@ START_TEST(inode_reuse)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
+	td_clean(&td);
 }
 END_TEST
 
@@ -907,6 +936,70 @@ START_TEST(reload_keeps_positions)
 	ag_tail_free(t);
 	ag_log_conf_free(l2);
 	coll_free(&c);
+	td_clean(&td);
+}
+END_TEST
+
+/* `status` over a real control socket: one line per file followed. */
+static void
+status_cmd(struct ctl_conn *cc, int argc, char **argv, void *arg)
+{
+	ctl_reply_ok(cc);
+	ag_tail_status(arg, cc);
+}
+
+START_TEST(status_lines)
+{
+	static const struct ctl_command cmds[] = {
+		{ "status", 0, 0, NULL, status_cmd },
+		{ NULL, 0, 0, NULL, NULL }
+	};
+	struct tmpdir td;
+	struct coll c = { 0 };
+	struct ag_log_conf *l;
+	struct ag_tail *t;
+	struct ev_loop *loop;
+	struct ctl_server *srv;
+	struct stat st;
+	char	 log[256], sock[256], out[256], want[1024], got[1024] = "";
+	char	 err[256], *argv[] = { "status", NULL };
+	FILE	*fp;
+	pid_t	 pid;
+	int	 status;
+
+	tmpdir_make(&td, "agtail");
+	snprintf(log, sizeof(log), "%s", tmpdir_file(&td, "a.log"));
+	snprintf(sock, sizeof(sock), "%s", tmpdir_file(&td, "ctl.sock"));
+	snprintf(out, sizeof(out), "%s", tmpdir_file(&td, "out"));
+	append(log, "one\ntwo\npar");
+	l = logs_ok("log web { path %s\n start-at beginning }", log);
+	t = tail_new(NULL, l, &c, NULL);
+	ck_assert_uint_eq(ag_tail_poll(t), 2);
+	ck_assert_ptr_nonnull(loop = ev_new());
+	srv = ctl_server_new(loop, sock, 0600, cmds, t, err, sizeof(err));
+	ck_assert_msg(srv != NULL, "%s", err);
+	if ((pid = fork()) == 0) {
+		fp = fopen(out, "w");
+		_exit(fp == NULL || ctl_request(sock, 1, argv, fp, 3000, err,
+		    sizeof(err)) != 0 || fclose(fp) != 0);
+	}
+	ck_assert_int_ne(pid, -1);
+	while (waitpid(pid, &status, WNOHANG) == 0)
+		ev_run_once(loop, 10);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_ptr_nonnull(fp = fopen(out, "r"));
+	ck_assert_uint_gt(fread(got, 1, sizeof(got) - 1, fp), 0);
+	fclose(fp);
+	ck_assert_int_eq(stat(log, &st), 0);
+	snprintf(want, sizeof(want), "log web: %s inode %lu pos 8 size 11\n",
+	    log, (unsigned long)st.st_ino);
+	ck_assert_str_eq(got, want);
+	ctl_server_free(srv);
+	ev_free(loop);
+	ag_tail_free(t);
+	ag_log_conf_free(l);
+	coll_free(&c);
+	td_clean(&td);
 }
 END_TEST
 
@@ -939,6 +1032,7 @@ ag_tail_suite(void)
 	tcase_add_test(tc, state_garbage_ignored);
 	tcase_add_test(tc, inode_reuse);
 	tcase_add_test(tc, reload_keeps_positions);
+	tcase_add_test(tc, status_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
