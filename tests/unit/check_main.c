@@ -33,6 +33,8 @@ static Suite *(*const suites[])(void) = {
 	ag_alert_suite,
 	dbr_gtid_suite,
 	ag_host_suite,
+	ag_tail_suite,
+	ag_access_suite,
 };
 
 const char *

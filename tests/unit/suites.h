@@ -31,6 +31,8 @@ Suite	*ag_prom_suite(void);
 Suite	*ag_alert_suite(void);
 Suite	*dbr_gtid_suite(void);
 Suite	*ag_host_suite(void);
+Suite	*ag_tail_suite(void);
+Suite	*ag_access_suite(void);
 
 /* Directory of test fixtures (tests/data), from STACKD_TESTDATA. */
 const char *testdata_dir(void);
