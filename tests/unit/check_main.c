@@ -29,6 +29,7 @@ static Suite *(*const suites[])(void) = {
 	mysql_packet_suite,
 	mysql_proto_suite,
 	query_class_suite,
+	ag_spool_suite,
 };
 
 const char *

@@ -27,6 +27,7 @@ Suite	*sha1_suite(void);
 Suite	*mysql_packet_suite(void);
 Suite	*mysql_proto_suite(void);
 Suite	*query_class_suite(void);
+Suite	*ag_spool_suite(void);
 
 /* Directory of test fixtures (tests/data), from STACKD_TESTDATA. */
 const char *testdata_dir(void);
