@@ -354,6 +354,30 @@ seg_recover(struct ag_spool *s, enum ag_spool_queue q, struct seg *sg,
 	return 0;
 }
 
+/* mkdir -p with mode 0700 for what it makes. */
+static int
+make_dirs(const char *dir)
+{
+	char	 p[PATH_MAX];
+	size_t	 i;
+
+	if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (i = 1; p[i] != '\0'; i++) {
+		if (p[i] != '/')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, 0700) == -1 && errno != EEXIST)
+			return -1;
+		p[i] = '/';
+	}
+	if (mkdir(p, 0700) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
 struct ag_spool *
 ag_spool_open(const char *dir, uint64_t max_bytes, uint64_t seg_bytes,
     char *err, size_t errlen)
@@ -363,7 +387,7 @@ ag_spool_open(const char *dir, uint64_t max_bytes, uint64_t seg_bytes,
 	size_t		 i;
 	int		 q;
 
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+	if (make_dirs(dir) == -1) {
 		seterr(err, errlen, "spool: mkdir %s: %s", dir, strerror(errno));
 		return NULL;
 	}

@@ -1,6 +1,6 @@
 /* ag_spool — an output's disk spool: pure file operations, no event loop.
  *
- * One directory per output (made 0700) holds AG_SPOOL_NQ queues of
+ * One directory per output (made 0700, with any missing parents) holds AG_SPOOL_NQ queues of
  * records ("logs" and "metrics"). Each queue is a run of segment files
  * NNNNNNNN.<queue> (appended to, a new one past seg_bytes) and a cursor
  * file <queue>.acked ("SEG OFFSET\n", written to a temporary file, synced

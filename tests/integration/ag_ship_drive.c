@@ -11,8 +11,10 @@
  * "B",n="N"} B TS`), then runs the loop until the spool is empty and
  * prints the status line. -q: queue, sync and exit without sending.
  * -a ACKS: exit abruptly (no cleanup, as a crash would) after ACKS
- * requests were answered 2xx. -t: give up after SECS (exit 2). */
+ * requests were answered 2xx. -t: give up after SECS (exit 2). SIGHUP
+ * reads CONF again and hands it to ag_ship_reload. */
 #include <inttypes.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,53 @@ static const struct conf_directive drv_directives[] = {
 	    offsetof(struct drv_conf, outputs), 0, 0 },
 	{ NULL, 0, 0, 0, 0, NULL, 0, 0, 0 }
 };
+
+/* Parse the output block of path; NULL and the errors logged. */
+static struct ag_output_conf *
+load(const char *path)
+{
+	struct conf_doc	*doc;
+	struct conf_ctx	 ctx;
+	struct drv_conf	 dc = { 0 };
+	char		 err[512];
+	int		 rc;
+
+	if (conf_parse_file(path, &doc, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return NULL;
+	}
+	conf_ctx_init(&ctx, 0, NULL);
+	rc = conf_apply(&ctx, conf_doc_root(doc), drv_directives, &dc);
+	if (rc == -1 || dc.outputs == NULL) {
+		log_warnx("configuration refused: %s", conf_errors(&ctx));
+		ag_output_conf_free(dc.outputs);
+		dc.outputs = NULL;
+	}
+	conf_ctx_free(&ctx);
+	conf_doc_free(doc);
+	return dc.outputs;
+}
+
+struct hup {
+	const char	*path;
+	struct ag_ship	*ship;
+};
+
+static void
+on_hup(struct ev_loop *loop, int signo, void *arg)
+{
+	struct hup	*h = arg;
+	struct ag_output_conf *o;
+	char		 err[512];
+
+	if ((o = load(h->path)) == NULL)
+		return;
+	if (ag_ship_reload(h->ship, o, err, sizeof(err)) == -1)
+		log_warnx("reload: %s", err);
+	else
+		log_info("reloaded %s", h->path);
+	ag_output_conf_free(o);
+}
 
 static double
 acks(struct metrics *reg, const char *name)
@@ -62,9 +111,8 @@ main(int argc, char **argv)
 	long		 nlogs = 0, ncats = 1, len = 60, nmetrics = 0, nacks = 0;
 	long		 secs = 60, i, j;
 	bool		 queue_only = false;
-	struct conf_doc	*doc;
-	struct conf_ctx	 ctx;
-	struct drv_conf	 dc = { 0 };
+	struct ag_output_conf *outputs;
+	struct hup	 hup;
 	struct ev_loop	*loop;
 	struct metrics	*reg;
 	struct ag_ship	*s;
@@ -94,22 +142,18 @@ main(int argc, char **argv)
 	    len > 4000)
 		usage();
 	log_init("ag_ship_drive", 1, 0);
-	if (conf_parse_file(conf_path, &doc, err, sizeof(err)) == -1)
-		fatalx("%s", err);
-	conf_ctx_init(&ctx, 0, NULL);
-	if (conf_apply(&ctx, conf_doc_root(doc), drv_directives, &dc) == -1 ||
-	    dc.outputs == NULL) {
-		fprintf(stderr, "%s", conf_errors(&ctx));
-		fatalx("configuration refused");
-	}
-	conf_ctx_free(&ctx);
-	conf_doc_free(doc);
+	if ((outputs = load(conf_path)) == NULL)
+		exit(1);
 	if ((loop = ev_new()) == NULL || (reg = metrics_new("stackd_agentd_"))
 	    == NULL)
 		fatalx("ev_new/metrics_new");
-	if ((s = ag_ship_new(loop, dc.outputs, spool, host, reg, err,
+	if ((s = ag_ship_new(loop, outputs, spool, host, reg, err,
 	    sizeof(err))) == NULL)
 		fatalx("ag_ship_new: %s", err);
+	hup.path = conf_path;
+	hup.ship = s;
+	if (ev_signal(loop, SIGHUP, on_hup, &hup) == -1)
+		fatal("ev_signal");
 
 	for (i = 0; i < nlogs; i++) {
 		long cat = (i / 100) % ncats, want = len + i % 50;
@@ -158,7 +202,7 @@ main(int argc, char **argv)
 	printf("%s", buf_cstr(&b));
 	buf_free(&b);
 	ag_ship_free(s);
-	ag_output_conf_free(dc.outputs);
+	ag_output_conf_free(outputs);
 	metrics_free(reg);
 	ev_free(loop);
 	return rc;

@@ -115,6 +115,24 @@ ok "every line arrived exactly once after the outage" exactly_once r2 3000
 expect_eq "metrics too" "$(metric_lines "$T_DIR/r2" | uniq | wc -l)" 200
 stop_peer r2
 
+# --- 2b: a reload points the output elsewhere (re-resolved, retried now) ---
+start_rx r2b 18090
+out_conf "$T_DIR/c2b.conf" "http://localhost:18091/x" "backoff-min 5s" "backoff-max 10s"
+"$DRIVE" -c "$T_DIR/c2b.conf" -s "$T_DIR/s2b/deeper" -l 300 -t 60 \
+    > "$T_DIR/d2b.log" 2>&1 &
+d2b=$!
+ok_wait "driver backs off from a port nobody listens on" 10 \
+    grep -q "connect to .*:18091.*retrying" "$T_DIR/d2b.log"
+out_conf "$T_DIR/c2b.conf" "http://localhost:18090/x" "backoff-min 5s" "backoff-max 10s"
+kill -HUP "$d2b"
+ok_wait "the reload is taken" 10 grep -q "reloaded" "$T_DIR/d2b.log"
+wait "$d2b"
+expect_eq "driver delivers to the new URL without waiting out its backoff" "$?" 0
+ok "every line exactly once at the new URL" exactly_once r2b 300
+ok "the spool directory was made with its parents, 0700" \
+    test "$(stat -c %a "$T_DIR/s2b" "$T_DIR/s2b/deeper" | tr '\n' ' ')" = "700 700 "
+stop_peer r2b
+
 # --- 3: 429 with Retry-After, then 503: backs off, then delivers ---
 mkdir -p "$T_DIR/r3"
 printf '429 2 1\n503 1\n' > "$T_DIR/r3/control"
