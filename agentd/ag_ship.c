@@ -226,7 +226,7 @@ metrics_forget(struct ag_ship *s)
 	const char	*one[] = { s->conf->name, NULL };
 	const char	*two[] = { s->conf->name, NULL, NULL };
 	struct metric	*f;
-	int		 i;
+	int		 i, q;
 
 	for (i = 0; i < F_N; i++) {
 		if ((f = metrics_find(s->reg, families[i].name)) == NULL)
@@ -236,16 +236,14 @@ metrics_forget(struct ag_ship *s)
 			continue;
 		}
 		if (i == F_SENT) {
-			for (two[1] = ag_spool_queue_name(0); ; ) {
+			for (q = 0; q < AG_SPOOL_NQ; q++) {
+				two[1] = ag_spool_queue_name(q);
 				(void)metric_remove(f, two);
-				if (two[1] == ag_spool_queue_name(1))
-					break;
-				two[1] = ag_spool_queue_name(1);
 			}
 			continue;
 		}
-		for (int o = 0; o < O_N; o++) {
-			two[1] = outcome_names[o];
+		for (q = 0; q < O_N; q++) {
+			two[1] = outcome_names[q];
 			(void)metric_remove(f, two);
 		}
 	}

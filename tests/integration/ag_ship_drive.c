@@ -2,7 +2,7 @@
  * for the integration tests, until agentd wires it up itself.
  *
  *	ag_ship_drive -c CONF -s SPOOLDIR [-H HOST] [-l LOGS] [-k CATS]
- *	    [-L LEN] [-m BATCHES] [-a ACKS] [-q] [-t SECS]
+ *	    [-L LEN] [-m BATCHES] [-a ACKS] [-q] [-t SECS] [-M FILE]
  *
  * CONF holds one `output NAME { ... }` block. Queues LOGS log lines
  * ("cat<C> line-<NNNNNNN> xxx...", about LEN bytes, category
@@ -12,7 +12,8 @@
  * prints the status line. -q: queue, sync and exit without sending.
  * -a ACKS: exit abruptly (no cleanup, as a crash would) after ACKS
  * requests were answered 2xx. -t: give up after SECS (exit 2). SIGHUP
- * reads CONF again and hands it to ag_ship_reload. */
+ * reads CONF again and hands it to ag_ship_reload. -M: write the metrics
+ * registry (Prometheus text) to FILE at the end. */
 #include <inttypes.h>
 #include <signal.h>
 #include <stddef.h>
@@ -108,6 +109,8 @@ int
 main(int argc, char **argv)
 {
 	const char	*conf_path = NULL, *spool = NULL, *host = "drive-host";
+	const char	*metrics_out = NULL;
+	FILE		*fp;
 	long		 nlogs = 0, ncats = 1, len = 60, nmetrics = 0, nacks = 0;
 	long		 secs = 60, i, j;
 	bool		 queue_only = false;
@@ -123,7 +126,7 @@ main(int argc, char **argv)
 	long		 dropped = 0;
 	int		 c, rc = 0, n;
 
-	while ((c = getopt(argc, argv, "c:s:H:l:k:L:m:a:qt:")) != -1) {
+	while ((c = getopt(argc, argv, "c:s:H:l:k:L:m:a:qt:M:")) != -1) {
 		switch (c) {
 		case 'c': conf_path = optarg; break;
 		case 's': spool = optarg; break;
@@ -135,6 +138,7 @@ main(int argc, char **argv)
 		case 'a': nacks = atol(optarg); break;
 		case 'q': queue_only = true; break;
 		case 't': secs = atol(optarg); break;
+		case 'M': metrics_out = optarg; break;
 		default: usage();
 		}
 	}
@@ -142,6 +146,7 @@ main(int argc, char **argv)
 	    len > 4000)
 		usage();
 	log_init("ag_ship_drive", 1, 0);
+	signal(SIGPIPE, SIG_IGN);	/* as service_main does */
 	if ((outputs = load(conf_path)) == NULL)
 		exit(1);
 	if ((loop = ev_new()) == NULL || (reg = metrics_new("stackd_agentd_"))
@@ -197,9 +202,17 @@ main(int argc, char **argv)
 			}
 		}
 	}
-	buf_init(&b, 8192);
+	buf_init(&b, 1 << 20);
 	ag_ship_status_buf(s, &b);
 	printf("%s", buf_cstr(&b));
+	if (metrics_out != NULL) {
+		buf_reset(&b);
+		if (metrics_render(reg, &b) == -1 ||
+		    (fp = fopen(metrics_out, "w")) == NULL)
+			fatal("metrics to %s", metrics_out);
+		fputs(buf_cstr(&b), fp);
+		fclose(fp);
+	}
 	buf_free(&b);
 	ag_ship_free(s);
 	ag_output_conf_free(outputs);

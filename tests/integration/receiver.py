@@ -17,6 +17,8 @@ stored, its body gunzipped, and answered with a status the test chooses.
         STATUS COUNT [RETRY_AFTER]
       answer STATUS (with a Retry-After header if given) to the next COUNT
       requests, then go on with the next line; no line left: 200.
+      STATUS 0 hangs: the request is read and stored, no answer comes and
+      the connection is closed after 30 s (client timeouts).
       A body that does not gunzip is answered 400 and noted as such.
       SIGTERM stops it.
 
@@ -107,6 +109,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             }
             with open(os.path.join(st.dir, "index.jsonl"), "a") as f:
                 f.write(json.dumps(rec) + "\n")
+        if status == 0:
+            time.sleep(30)
+            self.close_connection = True
+            return
         reply = (b"bad gzip\n" if bad else
                  b"ok\n" if status < 300 else b"refused by the test\n")
         self.send_response(status)

@@ -135,19 +135,26 @@ stop_peer r2b
 
 # --- 3: 429 with Retry-After, then 503: backs off, then delivers ---
 mkdir -p "$T_DIR/r3"
-printf '429 2 1\n503 1\n' > "$T_DIR/r3/control"
+printf '429 2 1\n503 1\n0 1\n' > "$T_DIR/r3/control"
 start_rx r3 18083
-out_conf "$T_DIR/c3.conf" "http://127.0.0.1:18083/x" "backoff-max 3s"
-ok "driver gets through 429 and 503" \
-    "$DRIVE" -c "$T_DIR/c3.conf" -s "$T_DIR/s3" -l 500 -m 5 -t 30
-expect_eq "answers seen: 429 429 503 then 200s" \
-    "$(rx index "$T_DIR/r3" | awk '{ print $2 }' | head -n 4 | tr '\n' ' ')" "429 429 503 200 "
+out_conf "$T_DIR/c3.conf" "http://127.0.0.1:18083/x" "backoff-max 3s" "timeout 500ms"
+ok "driver gets through 429, 503 and a collector that does not answer" \
+    "$DRIVE" -c "$T_DIR/c3.conf" -s "$T_DIR/s3" -l 500 -m 5 -t 30 -M "$T_DIR/m3.txt"
+expect_eq "answers seen: 429 429 503 (none) then 200s" \
+    "$(rx index "$T_DIR/r3" | awk '{ print $2 }' | head -n 5 | tr '\n' ' ')" "429 429 503 0 200 "
 ok "Retry-After: 1 was honoured (>= 0.9 s between the attempts)" \
     python3 -c 'import json, sys
 es = [json.loads(l) for l in open(sys.argv[1])]
 gaps = [es[i + 1]["time"] - es[i]["time"] for i in (0, 1)]
 sys.exit(0 if min(gaps) >= 0.9 else "gaps %s" % gaps)' "$T_DIR/r3/index.jsonl"
 ok "the same records were retried: every line exactly once" exactly_once r3 500
+ok "metrics pass promtool check metrics" promtool check metrics < "$T_DIR/m3.txt"
+m3=$(cat "$T_DIR/m3.txt")
+expect_match "requests counted by outcome" "$m3" 'stackd_agentd_ship_requests_total\{output="test",code="429"\} 2'
+expect_match "a 503 counts as 5xx" "$m3" 'stackd_agentd_ship_requests_total\{output="test",code="5xx"\} 1'
+expect_match "no answer counts as a timeout" "$m3" 'stackd_agentd_ship_requests_total\{output="test",code="timeout"\} 1'
+expect_match "sent records counted by kind" "$m3" 'stackd_agentd_ship_sent_records_total\{output="test",kind="logs"\} 500'
+expect_match "the spool gauges are back to 0" "$m3" 'stackd_agentd_ship_spool_records\{output="test"\} 0'
 stop_peer r3
 
 # --- 4: 401 is logged loudly, retried, and shown in the status ---
