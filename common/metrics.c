@@ -497,6 +497,20 @@ metrics_free(struct metrics *m)
 	free(m);
 }
 
+/* A family registered under name (without the prefix), or NULL. */
+struct metric *
+metrics_find(const struct metrics *m, const char *name)
+{
+	struct metric	*f;
+	size_t		 pl = strlen(m->prefix);
+
+	TAILQ_FOREACH(f, &m->families, entry)
+		if (strncmp(f->name, m->prefix, pl) == 0 &&
+		    strcmp(f->name + pl, name) == 0)
+			return f;
+	return NULL;
+}
+
 struct metric *
 metrics_counter(struct metrics *m, const char *name, const char *help,
     const char *const labels[])

@@ -69,6 +69,9 @@ struct metric	*metrics_gauge(struct metrics *, const char *name,
 struct metric	*metrics_histogram(struct metrics *, const char *name,
 		    const char *help, const char *const labels[],
 		    const double *bounds, size_t nbounds);
+/* The family registered as name (without the registry's prefix), or NULL:
+ * for parts that share one registry and register a family once. */
+struct metric	*metrics_find(const struct metrics *, const char *name);
 /* Unlabelled families whose value fn(arg) computes at render time. */
 struct metric	*metrics_counter_fn(struct metrics *, const char *name,
 		    const char *help, double (*fn)(void *), void *arg);

@@ -35,6 +35,7 @@ static Suite *(*const suites[])(void) = {
 	ag_host_suite,
 	ag_tail_suite,
 	ag_access_suite,
+	ag_spool_suite,
 };
 
 const char *

@@ -33,6 +33,7 @@ Suite	*dbr_gtid_suite(void);
 Suite	*ag_host_suite(void);
 Suite	*ag_tail_suite(void);
 Suite	*ag_access_suite(void);
+Suite	*ag_spool_suite(void);
 
 /* Directory of test fixtures (tests/data), from STACKD_TESTDATA. */
 const char *testdata_dir(void);

@@ -1022,6 +1022,21 @@ START_TEST(series0_on_labelled_fatal)
 }
 END_TEST
 
+START_TEST(find_by_name)
+{
+	struct metrics	*m = metrics_new("stackd_x_");
+	struct metric	*c, *g;
+
+	c = metrics_counter(m, "a_total", "A.", NULL);
+	g = metrics_gauge(m, "b", "B.", NULL);
+	ck_assert_ptr_eq(metrics_find(m, "a_total"), c);
+	ck_assert_ptr_eq(metrics_find(m, "b"), g);
+	ck_assert_ptr_null(metrics_find(m, "stackd_x_b"));
+	ck_assert_ptr_null(metrics_find(m, "c"));
+	metrics_free(m);
+}
+END_TEST
+
 Suite *
 metrics_suite(void)
 {
@@ -1031,6 +1046,7 @@ metrics_suite(void)
 	TCase	*tp = tcase_create("promtool");
 
 	tcase_add_test(tc, counter_with_labels_exact);
+	tcase_add_test(tc, find_by_name);
 	tcase_add_test(tc, counter_integer_part_exact);
 	tcase_add_test(tc, gauge_exact);
 	tcase_add_loop_test(tc, number_format, 0,
