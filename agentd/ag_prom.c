@@ -246,9 +246,22 @@ relabel_one(const struct ag_sample *s, const char *key, const char *value,
 	return buf_append(out, "\n", 1);
 }
 
+/* A "# HELP name" or "# TYPE name" comment of a family to skip. */
+static bool
+skipped_comment(const char *p, const char *end, const char *skip)
+{
+	size_t	 n = strlen(skip);
+
+	if (end - p < 7 || (memcmp(p, "# HELP ", 7) != 0 &&
+	    memcmp(p, "# TYPE ", 7) != 0))
+		return false;
+	return (size_t)(end - p - 7) >= n && memcmp(p + 7, skip, n) == 0;
+}
+
 int
 ag_prom_relabel(const char *text, size_t len, const char *key,
-    const char *value, uint64_t ts_ms, bool keep_comments, struct buf *out)
+    const char *value, uint64_t ts_ms, bool keep_comments, const char *skip,
+    struct buf *out)
 {
 	struct ag_sample s;
 	size_t		 before = buf_used(out), pos = 0, at;
@@ -267,7 +280,9 @@ ag_prom_relabel(const char *text, size_t len, const char *key,
 					nl = text + len;
 				while (p < nl && (*p == ' ' || *p == '\t'))
 					p++;
-				if (p < nl && *p == '#' && (buf_append(out, p,
+				if (p < nl && *p == '#' && (skip == NULL ||
+				    !skipped_comment(p, nl, skip)) &&
+				    (buf_append(out, p,
 				    (size_t)(nl - p)) == -1 ||
 				    buf_append(out, "\n", 1) == -1))
 					goto full;
@@ -275,7 +290,8 @@ ag_prom_relabel(const char *text, size_t len, const char *key,
 					break;
 			}
 		}
-		if (rv == -1)
+		if (rv == -1 || (skip != NULL && s.name_len >= strlen(skip) &&
+		    memcmp(s.name, skip, strlen(skip)) == 0))
 			continue;
 		if (relabel_one(&s, key, value, ts_ms, out) == -1)
 			goto full;

@@ -37,9 +37,10 @@ bool	 ag_prom_sum(const char *text, size_t len, const char *name,
 /* Copy text's samples to out with label key="value" added first (key NULL:
  * none) and " ts_ms" appended (0: none); comments are kept only when
  * keep_comments. A sample that already has the label keeps its own.
- * 0, or -1 when out is full (out as it was). */
+ * Families whose name starts with skip (NULL: none) are left out, their
+ * comments too. 0, or -1 when out is full (out as it was). */
 int	 ag_prom_relabel(const char *text, size_t len, const char *key,
 	    const char *value, uint64_t ts_ms, bool keep_comments,
-	    struct buf *out);
+	    const char *skip, struct buf *out);
 
 #endif

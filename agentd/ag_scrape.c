@@ -63,8 +63,10 @@ target_end(struct ag_target *t, bool ok, const char *why)
 		payload = buf_head(&t->in);
 		n = buf_used(&t->in);
 		if (n >= 3 && memcmp(payload, "ok\n", 3) == 0) {
+			/* process_*: agentd has them per daemon
+			 * (stackd_process_*), and its own would clash. */
 			if (ag_prom_relabel(payload + 3, n - 3, "daemon",
-			    t->name, 0, true, &t->last) == 0)
+			    t->name, 0, true, "process_", &t->last) == 0)
 				t->up = true;
 			else
 				why = "reply too large";

@@ -128,7 +128,7 @@ collect_finish(void *arg)
 	}
 	buf_init(&stamped, 0);
 	if (ag_prom_relabel(buf_head(&a->expo), buf_used(&a->expo), NULL, NULL,
-	    ts, false, &stamped) == 0)
+	    ts, false, NULL, &stamped) == 0)
 		for (i = 0; i < a->nships; i++) {
 			const struct ag_output_conf *o = ship_conf(a, i);
 

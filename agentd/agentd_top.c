@@ -27,6 +27,15 @@ sum(struct agentd *a, const char *metric, const char *labels)
 	return v;
 }
 
+/* For display: what is not there shows as 0. */
+static double
+sum0(struct agentd *a, const char *metric, const char *labels)
+{
+	double	 v = sum(a, metric, labels);
+
+	return isnan(v) ? 0 : v;
+}
+
 /* The access logs' request rates, as sparkline history. */
 static void
 update_qps(struct agentd *a)
@@ -68,11 +77,11 @@ ag_top_update(struct agentd *a)
 	double		 total, idle, rx, tx, dt;
 	uint64_t	 now = ev_now(ag_loop(a));
 
-	total = sum(a, "node_cpu_seconds_total", NULL);
-	idle = sum(a, "node_cpu_seconds_total", "mode=idle") +
-	    sum(a, "node_cpu_seconds_total", "mode=iowait");
-	rx = sum(a, "node_network_receive_bytes_total", NULL);
-	tx = sum(a, "node_network_transmit_bytes_total", NULL);
+	total = sum0(a, "node_cpu_seconds_total", NULL);
+	idle = sum0(a, "node_cpu_seconds_total", "mode=idle") +
+	    sum0(a, "node_cpu_seconds_total", "mode=iowait");
+	rx = sum0(a, "node_network_receive_bytes_total", NULL);
+	tx = sum0(a, "node_network_transmit_bytes_total", NULL);
 	if (t->at_ms != 0 && total > t->cpu_total_prev) {
 		t->cpu_busy = 1 - (idle - t->cpu_idle_prev) /
 		    (total - t->cpu_total_prev);
@@ -129,29 +138,29 @@ ag_top_format(struct agentd *a, struct buf *out)
 	static const char *const daemons[] = { "lbd", "fwd", "webd",
 	    "dbrouter", "agentd", NULL };
 
-	mt = sum(a, "node_memory_MemTotal_bytes", NULL);
-	ma = sum(a, "node_memory_MemAvailable_bytes", NULL);
+	mt = sum0(a, "node_memory_MemTotal_bytes", NULL);
+	ma = sum0(a, "node_memory_MemAvailable_bytes", NULL);
 	human_bytes(used, sizeof(used), mt - ma);
 	human_bytes(total, sizeof(total), mt);
 	human_bytes(rx, sizeof(rx), t->rx_rate);
 	human_bytes(tx, sizeof(tx), t->tx_rate);
 	buf_printf(out, "%s  cpu %5.1f%%  mem %s / %s  load %.2f %.2f %.2f\n",
 	    a->conf->host, t->cpu_busy * 100, used, total,
-	    sum(a, "node_load1", NULL), sum(a, "node_load5", NULL),
-	    sum(a, "node_load15", NULL));
+	    sum0(a, "node_load1", NULL), sum0(a, "node_load5", NULL),
+	    sum0(a, "node_load15", NULL));
 	buf_printf(out, "net  rx %s/s  tx %s/s  tcp established %.0f\n", rx, tx,
-	    sum(a, "node_tcp_connection_states", "state=established"));
+	    sum0(a, "node_tcp_connection_states", "state=established"));
 	buf_printf(out, "\n%-10s %6s %10s %10s\n", "daemon", "procs", "cpu s",
 	    "rss");
 	for (d = daemons; *d != NULL; d++) {
 		snprintf(sel, sizeof(sel), "daemon=%s", *d);
-		if (!(sum(a, "stackd_processes", sel) > 0))
+		if (!(sum0(a, "stackd_processes", sel) > 0))
 			continue;
 		human_bytes(rss, sizeof(rss),
-		    sum(a, "stackd_process_resident_memory_bytes", sel));
+		    sum0(a, "stackd_process_resident_memory_bytes", sel));
 		buf_printf(out, "%-10s %6.0f %10.1f %10s\n", *d,
-		    sum(a, "stackd_processes", sel),
-		    sum(a, "stackd_process_cpu_seconds_total", sel), rss);
+		    sum0(a, "stackd_processes", sel),
+		    sum0(a, "stackd_process_cpu_seconds_total", sel), rss);
 	}
 	if (t->nqps > 0)
 		buf_printf(out, "\n%-16s %9s  last %u collections\n", "web",

@@ -20,7 +20,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		(void)ag_prom_match(&s, "a=b,code=200");
 	(void)ag_prom_sum(text, len, "x", "a=b", &v);
 	buf_init(&out, 1 << 20);
-	(void)ag_prom_relabel(text, len, "daemon", "webd", 1, true, &out);
+	(void)ag_prom_relabel(text, len, "daemon", "webd", 1, true, "process_",
+	    &out);
 	buf_free(&out);
 	return 0;
 }

@@ -71,7 +71,7 @@ START_TEST(relabel_adds_daemon_and_time)
 
 	buf_init(&out, 0);
 	ck_assert_int_eq(ag_prom_relabel(text, strlen(text), "daemon", "webd",
-	    1234, false, &out), 0);
+	    1234, false, NULL, &out), 0);
 	ck_assert_str_eq(buf_cstr(&out),
 	    "stackd_webd_requests_total{daemon=\"webd\",code=\"200\","
 	    "vhost=\"www\"} 10 1234\n"
@@ -83,7 +83,7 @@ START_TEST(relabel_adds_daemon_and_time)
 	    "node_time_seconds{daemon=\"webd\"} 1.7e9 1234\n");
 	buf_reset(&out);
 	ck_assert_int_eq(ag_prom_relabel(text, strlen(text), NULL, NULL, 0,
-	    true, &out), 0);
+	    true, NULL, &out), 0);
 	ck_assert(strstr(buf_cstr(&out), "# TYPE stackd_webd_requests_total "
 	    "counter\nstackd_webd_requests_total{code=\"200\",vhost=\"www\"} "
 	    "10\n") != NULL);
@@ -100,8 +100,22 @@ START_TEST(relabel_keeps_an_existing_label)
 
 	buf_init(&out, 0);
 	ck_assert_int_eq(ag_prom_relabel(t, strlen(t), "daemon", "webd", 0,
-	    false, &out), 0);
+	    false, NULL, &out), 0);
 	ck_assert_str_eq(buf_cstr(&out), "x{daemon=\"lbd\"} 1\n");
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(relabel_skips_families)
+{
+	struct buf	 out;
+
+	buf_init(&out, 0);
+	ck_assert_int_eq(ag_prom_relabel(text, strlen(text), "daemon", "webd",
+	    0, true, "stackd_webd_", &out), 0);
+	ck_assert(strstr(buf_cstr(&out), "stackd_webd") == NULL);
+	ck_assert(strstr(buf_cstr(&out), "node_load1{daemon=\"webd\"} 0.25\n")
+	    != NULL);
 	buf_free(&out);
 }
 END_TEST
@@ -113,7 +127,7 @@ START_TEST(relabel_full_buffer_leaves_it_as_it_was)
 	buf_init(&out, 64);
 	buf_append(&out, "keep", 4);
 	ck_assert_int_eq(ag_prom_relabel(text, strlen(text), "daemon", "webd",
-	    1, false, &out), -1);
+	    1, false, NULL, &out), -1);
 	ck_assert_int_eq((int)buf_used(&out), 4);
 	buf_free(&out);
 }
@@ -129,6 +143,7 @@ ag_prom_suite(void)
 	tcase_add_test(tc, sums_with_selectors);
 	tcase_add_test(tc, relabel_adds_daemon_and_time);
 	tcase_add_test(tc, relabel_keeps_an_existing_label);
+	tcase_add_test(tc, relabel_skips_families);
 	tcase_add_test(tc, relabel_full_buffer_leaves_it_as_it_was);
 	suite_add_tcase(s, tc);
 	return s;
