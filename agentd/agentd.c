@@ -81,19 +81,18 @@ render_live(struct agentd *a, struct buf *out)
 	return a->scrape != NULL ? ag_scrape_render(a->scrape, out) : 0;
 }
 
-/* GET /metrics: host metrics read now (unless read within the last
- * second), the daemons' from the last collection. */
+/* GET /metrics: host metrics read now, as node_exporter does, the
+ * daemons' from the last collection. */
 static int
 http_render(void *arg, struct buf *out)
 {
 	struct agentd	*a = arg;
 	char		 err[256];
-	uint64_t	 now = ev_now(ag_loop(a));
 
-	if (a->host != NULL && now - a->host_at_ms >= 1000) {
+	if (a->host != NULL) {
 		if (ag_host_collect(a->host, err, sizeof(err)) == -1)
 			log_debug("host metrics: %s", err);
-		a->host_at_ms = now;
+		a->host_at_ms = ev_now(ag_loop(a));
 	}
 	return render_live(a, out);
 }
