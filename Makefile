@@ -13,6 +13,7 @@
 # Daemon directories add themselves with a module.mk fragment that appends
 # to PROGS (see lbd/module.mk for the shape), so this file rarely changes.
 
+.DEFAULT_GOAL := all
 BUILD	?= build
 SAN	?= 0
 PREFIX	?= /usr/local
