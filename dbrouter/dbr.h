@@ -198,6 +198,7 @@ struct dbr_server {
 	double			 qps;
 	uint64_t		 connect_failures;
 	uint64_t		 lag_ok_at;	/* ev_now: lag last within max-lag */
+	struct metric_series	*m_queries[2];	/* by slot, looked up once */
 	/* ---- failover: this server's part (dbr_failover.c) ---- */
 	uint64_t		 fo_next_try;	/* no rejoin before (ev_now) */
 	int			 fo_semi_role;	/* semi-sync set up for, or -1 */

@@ -144,13 +144,14 @@ cl_watch(struct dbr_client *c)
 
 	if (buf_used(&c->out) > 0)
 		ev |= EV_WRITE;
-	/* While busy, a pipelining client's next command waits in the
-	 * kernel; LOAD DATA's file is read as the backend takes it. */
-	if (c->state != CL_CLOSING && (c->state != CL_BUSY) &&
-	    buf_used(&c->in) < CL_IN_MAX)
+	/* Read interest stays on while a command is busy (turning it off
+	 * and on again costs two epoll_ctl a query): a pipelining client's
+	 * next command waits in c->in, and in the kernel once c->in is
+	 * full; LOAD DATA's file is read as the backend takes it. */
+	if (c->state != CL_CLOSING && buf_used(&c->in) < CL_IN_MAX)
 		ev |= EV_READ;
 	ev_fd_mod(cl_loop(c), c->fd, ev);
-	if ((ev & EV_READ) && stream_pending(&st))
+	if ((ev & EV_READ) && c->state != CL_BUSY && stream_pending(&st))
 		ev_defer(cl_loop(c), &c->kick);
 }
 

@@ -349,9 +349,14 @@ send_execute(struct dbr_client *c, struct dbr_bconn *bc, struct cl_stmt *st)
 static void
 count_query(struct dbr_client *c, struct dbr_server *s)
 {
+	struct metric_series **ms = &s->m_queries[c->target];
+
 	s->queries++;
-	counter_inc(metric_with(c->d->m_queries, (const char *const[]){
-	    s->name, slot_names[c->target], NULL }));
+	/* Looked up once per server and slot: this runs every query. */
+	if (*ms == NULL)
+		*ms = metric_with(c->d->m_queries, (const char *const[]){
+		    s->name, slot_names[c->target], NULL });
+	counter_inc(*ms);
 }
 
 /* The client's command itself, on the target's connection. */
