@@ -198,9 +198,12 @@ ratio() {
 }
 row() { printf '%-24s %10s %10s %10s %8s %10s\n' "$@"; }
 
-# Warm up: the first figure must not pay for a cold start.
-run oltp_read_only $P1 $(( T < 2 ? T : 2 )) "" >/dev/null ||
-	{ echo "bench: warm-up run failed"; cat "$dir/run.err"; exit 1; }
+# Warm up both servers: the first figure must not pay for a cold start,
+# and dbrouter's reads go to the replica.
+for p in $P1 $P2; do
+	run oltp_read_only $p $(( T < 2 ? T : 2 )) "" >/dev/null ||
+		{ echo "bench: warm-up run failed"; cat "$dir/run.err"; exit 1; }
+done
 
 echo "sysbench $(sysbench --version | awk '{ print $2 }'): threads $THREADS, ${T} s per run," \
     "$TABLES tables x $ROWS rows, --db-ps-mode=$PS; $(mariadbd --version 2>/dev/null | awk '{ print $3 }')," \
