@@ -81,6 +81,8 @@ DB_SB_SIZE=$ROWS
 . "$SRC/tests/integration/poll.sh"
 # mariadb.sh's sysbench, bounded: a proxy that stalls must not hang the bench.
 sysbench() { timeout $((T + 120 + TABLES * ROWS / 1000)) "$(command -v sysbench)" "$@"; }
+# Native AIO as in production (the tests turn it off to run side by side).
+DB_NATIVE_AIO=1
 . "$SRC/tests/integration/mariadb.sh"
 cleanup() {
 	for n in $T_DAEMONS; do

@@ -152,6 +152,10 @@
 DB_ROOT=$T_DIR/db
 DB_NEXT_ID=1
 DB_SEMISYNC=${DB_SEMISYNC:-0}
+# Native AIO (io_uring/libaio) takes per-user locked memory and system-wide
+# AIO contexts: several test files running at once, each with servers,
+# exhaust them and a bootstrap fails. Tests do without; bench/ turns it on.
+DB_NATIVE_AIO=${DB_NATIVE_AIO:-0}
 DB_SEMISYNC_TIMEOUT=${DB_SEMISYNC_TIMEOUT:-5000}
 DB_SB_TABLES=${DB_SB_TABLES:-2}
 DB_SB_SIZE=${DB_SB_SIZE:-1000}
@@ -223,6 +227,7 @@ innodb_log_buffer_size = 1M
 innodb_flush_log_at_trx_commit = 2
 sync_binlog = 0
 innodb_doublewrite = 0
+innodb_use_native_aio = $DB_NATIVE_AIO
 key_buffer_size = 1M
 max_connections = 200
 thread_cache_size = 16
@@ -232,7 +237,8 @@ performance_schema = OFF
 EOF
 	if [ ! -d "$DB_ROOT/.template" ]; then
 		# user= in a defaults file, not --user: see the pitfalls above
-		printf '[mariadbd]\nuser = %s\n' "$(id -un)" > "$DB_ROOT/install.cnf"
+		printf '[mariadbd]\nuser = %s\ninnodb_use_native_aio = %s\n' \
+		    "$(id -un)" "$DB_NATIVE_AIO" > "$DB_ROOT/install.cnf"
 		if ! mariadb-install-db --defaults-file="$DB_ROOT/install.cnf" \
 		    --datadir="$DB_ROOT/.template" \
 		    --auth-root-authentication-method=normal \

@@ -236,7 +236,8 @@ ok "samples of every collection through the outage ($(wc -l < "$T_DIR/load-ts") 
 ok "samples from the outage arrived" awk -v a="$t_out" '$1 / 1000 > a + 2 && $1 / 1000 < a + '"$OUTAGE"' - 2 { f = 1 } END { exit !f }' "$T_DIR/load-ts"
 A top -n 1 > "$T_DIR/top.out"
 ok "agentctl top draws the host" grep -Eq "^web-01 +cpu +[0-9.]+% +mem " "$T_DIR/top.out"
-ok "webd's process" grep -Eq "^webd +1 " "$T_DIR/top.out"
+# (other webd processes on the host count too: tests run side by side)
+ok "webd's processes" grep -Eq "^webd +[1-9][0-9]* " "$T_DIR/top.out"
 ok "and the web request rate with its sparkline" grep -Eq "^web +[0-9.]+ +[▁▂▃▄▅▆▇█]+$" "$T_DIR/top.out"
 
 stop_daemon agentd

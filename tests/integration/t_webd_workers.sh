@@ -209,7 +209,9 @@ reloads_under_load() {
 	local done0=$(log_count 'configuration .* reloaded')
 	[ "$n" -gt 1 ] || nkids=0
 	MPID=$(master)
-	wrk -t2 -c50 -d6s "$H/4k.bin" > "$T_DIR/wrk-$n.txt" 2>&1 &
+	# Long enough for 10 reloads on a loaded machine; stopped with
+	# SIGINT (wrk then prints its summary) once they are done.
+	wrk -t2 -c50 -d120s "$H/4k.bin" > "$T_DIR/wrk-$n.txt" 2>&1 &
 	wrk=$!
 	wait_for 5 log_grew $(( $(log_size) + 20000 )) || rc=1
 	for i in $(seq 10); do
@@ -221,6 +223,7 @@ reloads_under_load() {
 	done
 	ok "workers $n: wrk was still running after the last reload" kill -0 $wrk
 	ok "workers $n: 10 reloads, each taking effect under load" test $rc -eq 0
+	kill -INT $wrk
 	ok_wait "workers $n: then every older generation exits" 10 none_draining
 	wait $wrk
 	out=$(cat "$T_DIR/wrk-$n.txt")
