@@ -8,7 +8,7 @@
 #                   benchmarks in bench/
 #   make bench-NAME only bench/NAME.sh (BENCH_SMOKE=1 make bench-dbrouter)
 #   make demo       build and run the whole site on this machine
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc (see below)
 #
 # Daemon directories add themselves with a module.mk fragment that appends
 # to PROGS (see lbd/module.mk for the shape), so this file rarely changes.
@@ -18,6 +18,12 @@ BUILD	?= build
 SAN	?= 0
 PREFIX	?= /usr/local
 DESTDIR	?=
+# Where `make install` puts what is not under PREFIX (see the install rule).
+SYSCONFDIR ?= /etc
+INITDIR	?= $(SYSCONFDIR)/init.d
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 FUZZ_TIME ?= 60
 # make check's fuzz smoke run, seconds per target
 CHECK_FUZZ_TIME ?= 10
@@ -178,16 +184,52 @@ demo: deps
 man-lint:
 	@set -e; for m in man/*.[0-9]; do [ -e "$$m" ] || continue; mandoc -Tlint -Wwarning "$$m"; done
 
+# install: the programs and man pages under PREFIX; the systemd units,
+# tmpfiles.d and sysusers.d snippets under PREFIX/lib (systemd reads
+# /usr/lib and /usr/local/lib alike); the sysvinit scripts in INITDIR; the
+# example configurations in SYSCONFDIR/stackd, never over existing ones;
+# the roles and the example site. Paths in the scripts and units are the
+# ones given here (sed on the .in files). Everything goes under DESTDIR.
+# install-files does the same without building first.
+SUBST	= sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@BINDIR@|$(PREFIX)/bin|g' \
+	  -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@INITDIR@|$(INITDIR)|g'
+.PHONY: install-files
 install: all
+	@$(MAKE) --no-print-directory install-files
+
+install-files:
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
-		$(DESTDIR)$(PREFIX)/share/man/man8
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(INITDIR) \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/stackd/fwd $(DESTDIR)$(SYSCONFDIR)/stackd/roles \
+		$(DESTDIR)$(PREFIX)/share/stackd/foobar
 	@set -e; for p in $(PROGS); do \
 		case "$$p" in *ctl) d=bin ;; *) d=sbin ;; esac; \
 		echo install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(PREFIX)/$$d/$$p; \
 		install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(PREFIX)/$$d/$$p; done
 	@set -e; for m in man/*.[578]; do [ -e "$$m" ] || continue; s=$${m##*.}; \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	@set -e; tab=$$(printf '\t'); grep -v '^#' etc/init.d/daemons | \
+	while IFS="$$tab" read -r name ctl should desc; do \
+		echo "install $(DESTDIR)$(INITDIR)/stackd-$$name $(DESTDIR)$(UNITDIR)/stackd-$$name.service"; \
+		$(SUBST) -e "s|@NAME@|$$name|g" -e "s|@CTL@|$$ctl|g" \
+			-e "s|@SHOULD@|$$should|g" -e "s|@DESC@|$$desc|g" \
+			etc/init.d/stackd.in > $(DESTDIR)$(INITDIR)/stackd-$$name; \
+		chmod 755 $(DESTDIR)$(INITDIR)/stackd-$$name; \
+		$(SUBST) etc/systemd/stackd-$$name.service.in > \
+			$(DESTDIR)$(UNITDIR)/stackd-$$name.service; \
+		chmod 644 $(DESTDIR)$(UNITDIR)/stackd-$$name.service; done
+	$(SUBST) etc/roles/stackd-role.in > $(DESTDIR)$(PREFIX)/sbin/stackd-role
+	chmod 755 $(DESTDIR)$(PREFIX)/sbin/stackd-role
+	install -m 644 etc/tmpfiles.d/stackd.conf $(DESTDIR)$(TMPFILESDIR)/stackd.conf
+	install -m 644 etc/sysusers.d/stackd.conf $(DESTDIR)$(SYSUSERSDIR)/stackd.conf
+	install -m 644 etc/roles/*.role $(DESTDIR)$(SYSCONFDIR)/stackd/roles/
+	@set -e; for f in lbd.conf webd.conf dbrouter.conf agentd.conf fwd/lb.conf \
+		fwd/web.conf fwd/db.conf; do t=$(DESTDIR)$(SYSCONFDIR)/stackd/$$f; \
+		if [ -e "$$t" ]; then echo "$$t exists: not replaced"; \
+		else echo install -m 644 etc/$$f $$t; install -m 644 etc/$$f $$t; fi; done
+	cp -R etc/foobar/. $(DESTDIR)$(PREFIX)/share/stackd/foobar/
 
 clean:
 	rm -rf build

@@ -175,6 +175,19 @@ deadline_hit(struct ev_loop *loop, void *arg)
 			target_end(&sc->t[i], false, "no answer in time");
 }
 
+/* A gauge labelled by daemon, registered by the first scraper: a reload
+ * builds a new scraper on the same registry. */
+static struct metric *
+daemon_gauge(struct metrics *m, const char *name, const char *help)
+{
+	struct metric	*f;
+
+	if ((f = metrics_find(m, name)) != NULL)
+		return f;
+	return metrics_gauge(m, name, help,
+	    (const char *const[]){ "daemon", NULL });
+}
+
 struct ag_scrape *
 ag_scrape_new(struct ev_loop *loop, struct metrics *m,
     const struct ag_daemon_conf *daemons, int n, void (*done)(void *),
@@ -193,12 +206,10 @@ ag_scrape_new(struct ev_loop *loop, struct metrics *m,
 	sc->arg = arg;
 	sc->n = n;
 	ev_timer_init(&sc->deadline, deadline_hit, sc);
-	sc->m_up = metrics_gauge(m, "daemon_up", "1 when the daemon's metrics "
-	    "were read at the last collection.",
-	    (const char *const[]){ "daemon", NULL });
-	sc->m_duration = metrics_gauge(m, "daemon_scrape_duration_seconds",
-	    "How long reading the daemon's metrics took.",
-	    (const char *const[]){ "daemon", NULL });
+	sc->m_up = daemon_gauge(m, "daemon_up", "1 when the daemon's metrics "
+	    "were read at the last collection.");
+	sc->m_duration = daemon_gauge(m, "daemon_scrape_duration_seconds",
+	    "How long reading the daemon's metrics took.");
 	for (i = 0; i < n; i++) {
 		struct ag_target *t = &sc->t[i];
 

@@ -462,6 +462,19 @@ ev_signal(struct ev_loop *loop, int signo, ev_signal_cb cb, void *arg)
 	return 0;
 }
 
+/* signalfd wakes epoll through the wait queue of the process that added it
+ * (EPOLL_CTL_ADD polls it as that process): after a fork the child's own
+ * signals would never make the shared epoll instance ready. */
+int
+ev_signal_forked(struct ev_loop *loop)
+{
+	if (loop->sigfd == -1)
+		return 0;
+	if (ev_fd_del(loop, loop->sigfd) == -1)
+		return -1;
+	return ev_fd_add(loop, loop->sigfd, EV_READ, signal_read, NULL);
+}
+
 /* the loop */
 
 int

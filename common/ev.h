@@ -76,6 +76,10 @@ static inline bool ev_timer_pending(const struct ev_timer *t) { return t->slot !
 
 /* Deliver signo through signalfd (blocks it for the process). */
 int		 ev_signal(struct ev_loop *, int signo, ev_signal_cb, void *arg);
+/* In a process forked from the one that asked for signals and keeping its
+ * loop (a daemon detaching): register the signalfd with epoll again, as
+ * this process, else its signals never wake the loop. 0 or -1. */
+int		 ev_signal_forked(struct ev_loop *);
 
 void		 ev_deferred_init(struct ev_deferred *, ev_cb, void *arg);
 /* Queue to run after the current dispatch; queuing twice runs it once. */

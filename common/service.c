@@ -543,8 +543,15 @@ start(struct service *svc, char *err, size_t errlen)
 		return -1;
 	if (drop_privileges(sc, err, errlen) == -1)
 		return -1;
-	if (!svc->opts.foreground && daemon_detach(err, errlen) == -1)
-		return -1;
+	if (!svc->opts.foreground) {
+		if (daemon_detach(err, errlen) == -1)
+			return -1;
+		if (ev_signal_forked(svc->loop) == -1) {
+			snprintf(err, errlen, "signals after detach: %s",
+			    strerror(errno));
+			return -1;
+		}
+	}
 	if (svc->pidfile != NULL)
 		pidfile_write(svc->pidfile);
 	return 0;

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ev.h"
@@ -232,6 +233,31 @@ START_TEST(signal_through_signalfd)
 }
 END_TEST
 
+/* A forked process keeping the loop (a daemon detaching) gets its own
+ * signals once it has called ev_signal_forked. */
+START_TEST(signal_after_fork)
+{
+	struct ev_loop	*loop = ev_new();
+	int		 got = 0, status = -1;
+	pid_t		 pid;
+
+	ck_assert_int_eq(ev_signal(loop, SIGUSR1, on_signal, &got), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		if (ev_signal_forked(loop) == -1)
+			_exit(2);
+		raise(SIGUSR1);
+		(void)ev_run_once(loop, 2000);
+		_exit(got == SIGUSR1 ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ev_free(loop);
+}
+END_TEST
+
 struct dstate {
 	struct ev_deferred d;
 	struct ev_deferred *victim;
@@ -338,6 +364,7 @@ ev_suite(void)
 	tcase_add_test(tc, timers_fire_in_order_and_stop);
 	tcase_add_test(tc, timer_heap_order_many);
 	tcase_add_test(tc, signal_through_signalfd);
+	tcase_add_test(tc, signal_after_fork);
 	tcase_add_test(tc, deferred_once_cancel_requeue);
 	tcase_add_test(tc, run_until_break);
 	suite_add_tcase(s, tc);
