@@ -64,7 +64,8 @@ conf_defaults(const struct service *svc, struct service_conf *sc)
 		sc->control = NULL;
 		return -1;
 	}
-	if (sc->user == NULL && (sc->user = strdup(SERVICE_USER_DEFAULT)) == NULL)
+	if (sc->user == NULL && (sc->user = strdup(svc->ops->default_user ?
+	    svc->ops->default_user : SERVICE_USER_DEFAULT)) == NULL)
 		return -1;
 	if (sc->shutdown_ms == 0)
 		sc->shutdown_ms = SERVICE_SHUTDOWN_DEFAULT_MS;
@@ -475,12 +476,16 @@ ctl_socket_access(struct service *svc, const struct service_conf *sc,
 }
 
 static int
-drop_privileges(const struct service_conf *sc, char *err, size_t errlen)
+drop_privileges(const struct service *svc, const struct service_conf *sc,
+    char *err, size_t errlen)
 {
 	if (geteuid() != 0)
 		return 0;
 	if (strcmp(sc->user, "root") == 0) {
-		log_warnx("user root: running with full privileges");
+		/* Said only where root is not the daemon's own default. */
+		if (svc->ops->default_user == NULL ||
+		    strcmp(svc->ops->default_user, "root") != 0)
+			log_warnx("user root: running with full privileges");
 		return 0;
 	}
 	if (in_user_namespace()) {
@@ -541,7 +546,7 @@ start(struct service *svc, char *err, size_t errlen)
 	svc->ops_started = true;
 	if (svc->ops->start(svc, svc->conf, err, errlen) == -1)
 		return -1;
-	if (drop_privileges(sc, err, errlen) == -1)
+	if (drop_privileges(svc, sc, err, errlen) == -1)
 		return -1;
 	if (!svc->opts.foreground) {
 		if (daemon_detach(err, errlen) == -1)

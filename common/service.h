@@ -60,6 +60,9 @@ struct service_ops {
 	const char	*name;		/* "lbd": logs, metrics prefix, socket */
 	const char	*version;
 	const char	*default_conf;	/* "/etc/stackd/lbd.conf" */
+	/* The user when the configuration names none: NULL for _stackd.
+	 * "root" for a daemon whose job needs it all along (fwd). */
+	const char	*default_user;
 	/* Where the daemon's config struct holds its service_conf. */
 	size_t		 service_conf_offset;
 

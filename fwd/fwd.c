@@ -304,6 +304,8 @@ static const struct service_ops fwd_ops = {
 	.name = "fwd",
 	.version = FWD_VERSION,
 	.default_conf = "/etc/stackd/fwd.conf",
+	/* It changes the firewall all along (drift repair, bans): root. */
+	.default_user = "root",
 	.service_conf_offset = offsetof(struct fw_policy, svc),
 	.conf_load = fwd_conf_load,
 	.conf_free = fw_policy_free,
