@@ -55,3 +55,67 @@ echo "# dynamic requests: web-01 $s1, web-02 $s2"
 ok "requests spread over both web hosts (web-01 $s1, web-02 $s2)" test "$s1" -gt 0 -a "$s2" -gt 0
 expect_eq "both hosts wrote their rows" \
 	"$(db_sql web1 "SELECT host, COUNT(*) FROM app.visits WHERE token='spread' GROUP BY host ORDER BY host" | cut -f1 | tr '\n' ' ')" "web-01 web-02 "
+
+# ---- the firewall: only lb-01 reaches the web hosts, only they the db ----
+cconn() { site_in client nc -z -w 1 "$1" "$2"; }
+fails "client -> web-01:8443 directly is dropped" cconn "${SITE_ADDR[web1]}" 8443
+fails "client -> web-02:8443 directly is dropped" cconn "${SITE_ADDR[web2]}" 8443
+fails "client -> web-01:3306 (the database) is dropped" cconn "${SITE_ADDR[web1]}" 3306
+fails "client -> web-02:3306 is dropped" cconn "${SITE_ADDR[web2]}" 3306
+ok "lb-01 -> web-01:8443 is allowed" site_in lb nc -z -w 1 "${SITE_ADDR[web1]}" 8443
+fails "lb-01 -> web-01:3306 is dropped" site_in lb nc -z -w 1 "${SITE_ADDR[web1]}" 3306
+ok "web-02 -> web-01:3306 is allowed (replication, dbrouter)" site_in web2 nc -z -w 1 "${SITE_ADDR[web1]}" 3306
+expect_match "web-01's fwd counted the drops" "$(fwctl_h web1 metrics)" \
+	'stackd_fwd_rule_packets_total\{rule="dropped"\} [1-9]'
+ok "through lb-01 the site answers" eval 'all_ok "" 5 && visit_ok fw'
+
+# ---- monitoring: every host ships to the collector ----
+ok_wait "lb-01's access log reaches the collector" 15 rx_has rx 'GET /visit.php?t=fw'
+ok_wait "web-01's access log reaches the collector" 15 rx_has rx 'GET /visit.php?t=spread'
+rx_metrics_from() {	# dir host: a Prometheus batch with X-Sumo-Host: host arrived
+	python3 - "$SITE/$1/index.jsonl" "$2" <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    h = json.loads(l)["headers"]
+    if "prometheus" in h.get("content-type", "") and h.get("x-sumo-host") == sys.argv[2]:
+        sys.exit(0)
+sys.exit(1)
+PY
+}
+for h in lb-01 web-01 web-02; do
+	ok_wait "$h's metrics reach the collector" 15 rx_metrics_from rx "$h"
+done
+ok "agentd on web-01 scrapes webd and dbrouter" eval 'agentctl_h web1 status | grep -q "^daemon webd: .* up" && agentctl_h web1 status | grep -q "^daemon dbrouter: .* up"'
+stop_peer rx
+ok "the collector down: the site keeps answering" eval 'all_ok "" 5 && visit_ok collector-down'
+site_rx_start rx2 || exit 1
+ok_wait "the collector back: what was logged meanwhile arrives" 20 rx_has rx2 'GET /visit.php?t=collector-down'
+ok "the site still answers" visit_ok collector-back
+
+# ---- drill: web-01's webd dies ----
+kill -KILL "$(daemon_pid webd-web1)"; wait "$(daemon_pid webd-web1)" 2>/dev/null; rm -f "$T_DIR/webd-web1.pid"
+ok_wait "lbd marks web-01 down" 10 lb_state_is web-01 down
+ok "the site keeps answering from web-02 (static)" all_ok "" 10
+ok "and dynamic" eval 'for i in 1 2 3 4 5; do visit_ok webdown || exit 1; done'
+site_webd_start 1 || exit 1
+ok_wait "web-01's webd restarted: lbd marks it up again" 10 lb_state_is web-01 up
+
+# ---- drill: the database primary (web-01's MariaDB) dies ----
+db_sql web1 "SELECT id FROM app.visits" | sort > "$T_DIR/ids.before"
+db_kill web1
+t0=$(date +%s%N)
+ok_wait "web-02's dbrouter promotes web-02" 15 writer_is dbctl2 web-02
+ok_wait "web-01's dbrouter follows: web-02 is the writer" 10 writer_is dbctl1 web-02
+ok_wait "the dynamic page works again" 10 visit_ok after-failover
+echo "# dynamic page back $(( ($(date +%s%N) - t0) / 1000000 )) ms after the primary was killed"
+ok "through both web hosts" eval 'all_ok "visit.php?t=both" 10'
+db_sql web2 "SELECT id FROM app.visits" | sort > "$T_DIR/ids.after"
+expect_eq "no row written before the kill was lost ($(wc -l < "$T_DIR/ids.before") rows)" \
+	"$(comm -23 "$T_DIR/ids.before" "$T_DIR/ids.after" | tr '\n' ' ')" ""
+expect_eq "web-02 is writable" "$(db_val web2 'SELECT @@read_only')" 0
+ok "the static page never stopped" all_ok "" 5
+
+for n in agentd-lb agentd-web1 agentd-web2 lbd webd-web1 webd-web2 dbrouter-web1 dbrouter-web2 fwd-lb fwd-web1 fwd-web2; do
+	stop_daemon "$n"
+done
+db_stop_all
