@@ -337,3 +337,13 @@ site_setup() {
 	site_rx_start rx || return 1
 	for h in lb web1 web2; do site_agentd "$h" || return 1; done
 }
+
+# php-fpm's master SIGKILLed (lib.sh's t_finish) would orphan its workers:
+# stop the masters with SIGTERM first, which takes the workers with them.
+site_fpm_stop() {
+	local n
+	for n in fpm-web1 fpm-web2; do
+		[ -e "$T_DIR/$n.pid" ] && stop_peer "$n"
+	done
+}
+trap 'site_fpm_stop; t_finish' EXIT
