@@ -90,6 +90,10 @@ stop_peer rx
 ok "the collector down: the site keeps answering" eval 'all_ok "" 5 && visit_ok collector-down'
 site_rx_start rx2 || exit 1
 ok_wait "the collector back: what was logged meanwhile arrives" 20 rx_has rx2 'GET /visit.php?t=collector-down'
+# every access-log line of those visits (lb-01's and the web host's) arrives once
+rx_count() { python3 "$STACKD_SRC/tests/integration/receiver.py" lines "$SITE/$1" | grep -c -- "$2"; }
+logged=$(cat "$SITE"/lb/access.log "$SITE"/web1/access.log "$SITE"/web2/access.log | grep -c 'GET /visit.php?t=collector-down')
+ok_wait "all $logged of them, none twice" 20 eval '[ "$(( $(rx_count rx "t=collector-down") + $(rx_count rx2 "t=collector-down") ))" = "$logged" ]'
 ok "the site still answers" visit_ok collector-back
 
 # ---- drill: web-01's webd dies ----
@@ -101,6 +105,22 @@ site_webd_start 1 || exit 1
 ok_wait "web-01's webd restarted: lbd marks it up again" 10 lb_state_is web-01 up
 
 # ---- drill: the database primary (web-01's MariaDB) dies ----
+# A client keeps visiting the dynamic page through the kill; the tokens of
+# the visits answered "row N written" are the acknowledged writes.
+_visitor() {
+	local i=0
+	while [ ! -e "$T_DIR/visitor.stop" ]; do
+		i=$((i + 1))
+		if visit_ok "load-$i"; then echo "load-$i" >> "$T_DIR/visitor.acked"
+		else echo "load-$i" >> "$T_DIR/visitor.failed"; fi
+	done
+}
+acked() { wc -l < "$T_DIR/visitor.acked"; }
+: > "$T_DIR/visitor.acked"; : > "$T_DIR/visitor.failed"
+_visitor </dev/null >/dev/null 2>&1 &
+visitor_pid=$!
+T_DAEMONS="visitor $T_DAEMONS"; echo "$visitor_pid" > "$T_DIR/visitor.pid"
+ok_wait "a client visits the dynamic page in a loop" 10 eval '[ "$(acked)" -ge 5 ]'
 db_sql web1 "SELECT id FROM app.visits" | sort > "$T_DIR/ids.before"
 db_kill web1
 t0=$(date +%s%N)
@@ -108,6 +128,13 @@ ok_wait "web-02's dbrouter promotes web-02" 15 writer_is dbctl2 web-02
 ok_wait "web-01's dbrouter follows: web-02 is the writer" 10 writer_is dbctl1 web-02
 ok_wait "the dynamic page works again" 10 visit_ok after-failover
 echo "# dynamic page back $(( ($(date +%s%N) - t0) / 1000000 )) ms after the primary was killed"
+n=$(acked)
+ok_wait "the looping client's visits are acknowledged again" 10 eval '[ "$(acked)" -ge $((n + 5)) ]'
+touch "$T_DIR/visitor.stop"; wait "$visitor_pid"; rm -f "$T_DIR/visitor.pid"
+echo "# visits during the drill: $(acked) acknowledged, $(wc -l < "$T_DIR/visitor.failed") failed (503 while there was no writer)"
+db_sql web2 "SELECT token FROM app.visits WHERE token LIKE 'load-%'" | sort > "$T_DIR/tokens.web2"
+expect_eq "every acknowledged visit's row is on the new primary" \
+	"$(sort "$T_DIR/visitor.acked" | comm -23 - "$T_DIR/tokens.web2" | tr '\n' ' ')" ""
 ok "through both web hosts" eval 'all_ok "visit.php?t=both" 10'
 db_sql web2 "SELECT id FROM app.visits" | sort > "$T_DIR/ids.after"
 expect_eq "no row written before the kill was lost ($(wc -l < "$T_DIR/ids.before") rows)" \
@@ -115,7 +142,25 @@ expect_eq "no row written before the kill was lost ($(wc -l < "$T_DIR/ids.before
 expect_eq "web-02 is writable" "$(db_val web2 'SELECT @@read_only')" 0
 ok "the static page never stopped" all_ok "" 5
 
+# CPU seconds each daemon used (a daemon spinning shows here)
+cpu_s() { awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null; }
+line="# CPU seconds:"
 for n in agentd-lb agentd-web1 agentd-web2 lbd webd-web1 webd-web2 dbrouter-web1 dbrouter-web2 fwd-lb fwd-web1 fwd-web2; do
-	stop_daemon "$n"
+	line="$line $n $(cpu_s "$(daemon_pid "$n")")"
+done
+echo "$line"
+# stop_daemon waits without a bound: give each 10 s to exit, else fail and kill it
+gone() { local st; read -r _ _ st _ < "/proc/$1/stat" 2>/dev/null || return 0; [ "$st" = Z ]; }
+site_stop() {
+	local pid
+	pid=$(daemon_pid "$1")
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid"
+	if wait_for 10 gone "$pid"; then stop_daemon "$1"; return; fi
+	fail "$1 stops on SIGTERM within 10 s" "still running, $(cpu_s "$pid") CPU s" "$(tail -n 5 "$(daemon_log "$1")")"
+	kill -KILL "$pid"; wait "$pid" 2>/dev/null; rm -f "$T_DIR/$1.pid"
+}
+for n in agentd-lb agentd-web1 agentd-web2 lbd webd-web1 webd-web2 dbrouter-web1 dbrouter-web2 fwd-lb fwd-web1 fwd-web2; do
+	site_stop "$n"
 done
 db_stop_all
