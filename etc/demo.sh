@@ -106,8 +106,11 @@ fi
 if [ -t 0 ] && [ "${DEMO_SHELL:-1}" != 0 ]; then
 	cat <<EOF
 
- A shell in the client's namespace follows ("\$SITE_CURL" is the curl
- above). Leave it (exit or Ctrl-D) to stop the site.
+ A shell in the client's namespace follows; in it, \$SITE_CURL is the
+ curl command above without its URL:
+   \$SITE_CURL https://www.foobar.com/
+   \$SITE_CURL 'https://www.foobar.com/visit.php?t=hello'
+ Leave it (exit or Ctrl-D) to stop the site.
 ================================================================
 EOF
 	SITE_CURL="$curlcmd" PS1='client@foobar-demo$ ' \
