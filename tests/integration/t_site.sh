@@ -142,6 +142,16 @@ expect_eq "no row written before the kill was lost ($(wc -l < "$T_DIR/ids.before
 expect_eq "web-02 is writable" "$(db_val web2 'SELECT @@read_only')" 0
 ok "the static page never stopped" all_ok "" 5
 
+# ---- the old primary returns: fenced, then a replica of web-02 ----
+# (a crashed semi-sync primary restarts with --init-rpl-role=SLAVE, as
+# dbrouter(8) says, so it drops what no replica acknowledged)
+DB_EXEC=$(site_nsx web1) db_start web1 --init-rpl-role=SLAVE --rpl-semi-sync-slave-enabled=ON || exit 1
+ok_wait "web-01's MariaDB back: fenced, read_only 1" 10 eval '[ "$(db_val web1 "SELECT @@read_only")" = 1 ]'
+ok_wait "and replicating from web-02" 20 eval '[ "$(db_slave_field web1 Master_Host)" = "${SITE_ADDR[web2]}" ] && db_slave_running web1'
+ok "web-02 stays the writer for both dbrouters" eval 'writer_is dbctl1 web-02 && writer_is dbctl2 web-02'
+ok "the site answers" visit_ok rejoined
+ok_wait "web-01 has every row web-02 has" 10 eval '[ "$(db_val web1 "SELECT COUNT(*) FROM app.visits")" = "$(db_val web2 "SELECT COUNT(*) FROM app.visits")" ]'
+
 # CPU seconds each daemon used (a daemon spinning shows here)
 cpu_s() { awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null; }
 line="# CPU seconds:"
