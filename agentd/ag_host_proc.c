@@ -53,22 +53,25 @@ static const struct {
 enum { PS_STATE = 0, PS_UTIME = 11, PS_STIME = 12, PS_THREADS = 17,
 	PS_START = 19, PS_RSS = 21, PS_NFIELDS = 22 };
 
-/* Entries of an open directory, by getdents64 into h->dbuf (opendir
- * would allocate its own buffer each time). fn returns nonzero to stop. */
+/* Entries of an open directory, by getdents64 into buf (opendir would
+ * allocate its own buffer each time). fn returns nonzero to stop. The
+ * /proc scan uses h->dbuf; a dir_each called from its fn (count_fds) must
+ * pass a buffer of its own, or it overwrites the records being walked (a
+ * zero d_reclen there made agentd spin forever). */
 static int
-dir_each(struct ag_host *h, int fd, int (*fn)(struct ag_host *,
-    const char *, void *), void *arg)
+dir_each(struct ag_host *h, int fd, char *buf, size_t cap,
+    int (*fn)(struct ag_host *, const char *, void *), void *arg)
 {
 	struct dirent64	*d;
 	ssize_t		 n, off;
 
 	for (;;) {
-		if ((n = getdents64(fd, h->dbuf, h->dcap)) == -1)
+		if ((n = getdents64(fd, buf, cap)) == -1)
 			return -1;
 		if (n == 0)
 			return 0;
 		for (off = 0; off < n; off += d->d_reclen) {
-			d = (struct dirent64 *)(void *)(h->dbuf + off);
+			d = (struct dirent64 *)(void *)(buf + off);
 			if (d->d_name[0] == '.')
 				continue;
 			if (fn(h, d->d_name, arg) != 0)
@@ -91,6 +94,7 @@ static int64_t
 count_fds(struct ag_host *h, const char *pid)
 {
 	char	 path[300];
+	char	 dbuf[4096] __attribute__((aligned(8)));	/* not h->dbuf: see dir_each */
 	uint64_t n = 0;
 	int	 fd, rc;
 
@@ -98,7 +102,7 @@ count_fds(struct ag_host *h, const char *pid)
 	if ((fd = openat(h->procfd, path, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		return -1;
-	rc = dir_each(h, fd, count_one, &n);
+	rc = dir_each(h, fd, dbuf, sizeof(dbuf), count_one, &n);
 	close(fd);
 	return rc == 0 ? (int64_t)n : -1;
 }
@@ -233,7 +237,8 @@ ag_collect_processes(struct ag_host *h)
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		goto fail;
 	if (lseek(h->scanfd, 0, SEEK_SET) == -1 ||
-	    dir_each(h, h->scanfd, scan_pid, &sc) == -1 || sc.pids == 0)
+	    dir_each(h, h->scanfd, h->dbuf, h->dcap, scan_pid, &sc) == -1 ||
+	    sc.pids == 0)
 		goto fail;
 	/* Forget the daemon processes that exited. */
 	for (i = 0; i < h->npidcpu; )

@@ -5,7 +5,7 @@ set -eu
 
 # One list, grouped by what needs it; keep it sorted within a group.
 BUILD="build-essential clang libclang-rt-14-dev libmariadb-dev libmariadb-dev-compat libmbedtls-dev libmnl-dev libnftnl-dev pkg-config zlib1g-dev"
-TESTS="check curl iproute2 libsubunit-dev mandoc mariadb-client mariadb-server netcat-openbsd nftables openssl php8.2-fpm procps prometheus python3 socat sysbench testssl.sh util-linux"
+TESTS="check curl iproute2 libsubunit-dev mandoc mariadb-client mariadb-server netcat-openbsd nftables openssl php8.2-fpm php8.2-mysql procps prometheus python3 socat sysbench testssl.sh util-linux"
 BENCH="haproxy nginx-light prometheus-node-exporter wrk"
 PACKAGES="$BUILD $TESTS $BENCH"
 

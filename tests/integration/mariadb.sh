@@ -21,7 +21,11 @@
 #   track processes in shell variables and children: call them directly,
 #   not inside ok/fails, which run their command in a $(...) subshell)
 #   db_start NAME [ARGS..]   start mariadbd (ARGS: extra options, e.g.
-#                            --read-only=1) and wait until it answers a ping
+#                            --read-only=1) and wait until it answers a ping;
+#                            DB_EXEC, when set, prefixes the command (e.g.
+#                            "nsenter --net=/proc/PID/ns/net", which execs:
+#                            the pid stays mariadbd's) to run it in another
+#                            network namespace; the socket is still here
 #   db_stop NAME             clean shutdown (SIGTERM), reaped
 #   db_kill NAME             SIGKILL, reaped: a crash for failover drills
 #   db_stop_all              db_stop every running server, pass/fail each
@@ -272,7 +276,8 @@ db_start() {
 	shift
 	dir=$(db_dir "$name")
 	rm -f "$dir/mysqld.sock"
-	mariadbd --defaults-file="$dir/my.cnf" --user="$(id -un)" "$@" \
+	# shellcheck disable=SC2086
+	${DB_EXEC:-} mariadbd --defaults-file="$dir/my.cnf" --user="$(id -un)" "$@" \
 		>>"$dir/stdout.log" 2>&1 &
 	pid=$!
 	echo "$pid" > "$T_DIR/db-$name.pid"

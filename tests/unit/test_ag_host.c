@@ -224,6 +224,33 @@ START_TEST(fixture_values)
 }
 END_TEST
 
+
+/* Many daemon processes: counting a daemon's fds lists its fd directory
+ * from inside the /proc walk, which must not clobber the walk's own
+ * getdents records (it did: agentd then spun forever in the walk). */
+START_TEST(many_daemons)
+{
+	struct tmpdir td;
+	struct fx f;
+	const char *t;
+	char	 cmd[2048], proc[300], err[256];
+
+	tmpdir_make(&td, "ag_host");
+	snprintf(proc, sizeof(proc), "%s", tmpdir_file(&td, "proc"));
+	snprintf(cmd, sizeof(cmd), "cp -r '%s' '%s' && cd '%s' && "
+	    "for i in $(seq 5000 5299); do cp -r 4242 $i; done",
+	    fixture_proc(), proc, proc);
+	ck_assert_int_eq(system(cmd), 0);
+	fx_open(&f, proc, fx_daemons);
+	ck_assert_msg(ag_host_collect(f.h, err, sizeof(err)) == 0, "%s", err);
+	t = render(f.m, &f.b);
+	EQ(t, "stackd_processes{daemon=\"webd\"}", 302);
+	fx_close(&f);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", td.dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* A copy of the fixture whose files change between two collects: gone
  * devices lose their series, a daemon process that exits keeps its CPU
  * in the counter, a missing file fails only its collector. */
@@ -412,6 +439,7 @@ ag_host_suite(void)
 
 	tcase_add_test(tc, fixture_values);
 	tcase_add_test(tc, fixture_changes);
+	tcase_add_test(tc, many_daemons);
 	tcase_add_test(tc, real_proc);
 	tcase_add_test(tc, bad_proc);
 	suite_add_tcase(s, tc);
