@@ -108,11 +108,12 @@ ok_wait "web-01's webd restarted: lbd marks it up again" 10 lb_state_is web-01 u
 # A client keeps visiting the dynamic page through the kill; the tokens of
 # the visits answered "row N written" are the acknowledged writes.
 _visitor() {
-	local i=0
+	local i=0 out
 	while [ ! -e "$T_DIR/visitor.stop" ]; do
 		i=$((i + 1))
-		if visit_ok "load-$i"; then echo "load-$i" >> "$T_DIR/visitor.acked"
-		else echo "load-$i" >> "$T_DIR/visitor.failed"; fi
+		out=$(site_curl "visit.php?t=load-$i" 2>&1)
+		if printf '%s' "$out" | grep -q "with token load-$i\$"; then echo "load-$i" >> "$T_DIR/visitor.acked"
+		else echo "load-$i $(date +%s.%N) $out" | tr '\n' ' ' >> "$T_DIR/visitor.failed"; echo >> "$T_DIR/visitor.failed"; fi
 	done
 }
 acked() { wc -l < "$T_DIR/visitor.acked"; }
@@ -131,6 +132,7 @@ echo "# dynamic page back $(( ($(date +%s%N) - t0) / 1000000 )) ms after the pri
 n=$(acked)
 ok_wait "the looping client's visits are acknowledged again" 10 eval '[ "$(acked)" -ge $((n + 5)) ]'
 touch "$T_DIR/visitor.stop"; wait "$visitor_pid"; rm -f "$T_DIR/visitor.pid"
+echo "# kill at $t0"; sed 's/^/# failed: /' "$T_DIR/visitor.failed"
 echo "# visits during the drill: $(acked) acknowledged, $(wc -l < "$T_DIR/visitor.failed") not acknowledged (an error page or a timeout while there was no writer)"
 db_sql web2 "SELECT token FROM app.visits WHERE token LIKE 'load-%'" | sort > "$T_DIR/tokens.web2"
 expect_eq "every acknowledged visit's row is on the new primary" \
