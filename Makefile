@@ -178,8 +178,7 @@ bench-%: all bench-build
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@if [ -x etc/demo.sh ]; then STACKD_BUILD=$(CURDIR)/$(BUILD) sh etc/demo.sh; \
-	else STACKD_BUILD=$(CURDIR)/$(BUILD) sh tests/chain/demo.sh; fi
+	@STACKD_BUILD=$(CURDIR)/$(BUILD) sh etc/demo.sh
 
 man-lint:
 	@set -e; for m in man/*.[0-9]; do [ -e "$$m" ] || continue; mandoc -Tlint -Wwarning "$$m"; done
