@@ -9,7 +9,9 @@
 #   collector (receiver.py) on 10.0.0.1
 #
 # The setup is tests/integration/site.sh, the same as the end-to-end test
-# tests/integration/t_site.sh. The namespaces exist only inside the demo's
+# tests/integration/t_site.sh: the daemons run the site's shipped
+# configuration (etc/foobar, paths moved into the demo's directory) with
+# the certificates of its internal CA (etc/foobar/mkcerts.sh). The namespaces exist only inside the demo's
 # user namespace: the host's shell cannot reach 10.0.0.10 directly. The
 # demo prints an nsenter command that runs curl inside the client namespace,
 # and, on a terminal, opens a shell there. Ctrl-C (or leaving that shell)
@@ -23,13 +25,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tests/integration/lib.sh"
 . "$here/../tests/integration/mariadb.sh"
 . "$here/../tests/integration/site.sh"
-
-# make demo builds the daemons, not the test PKI: make one when missing.
-if [ ! -s "$CERTS/ca.crt" ] || [ ! -s "$CERTS/server.crt" ]; then
-	CERTS=$T_DIR/certs
-	mkdir -p "$CERTS"
-	sh "$STACKD_SRC/tests/mkcerts.sh" "$CERTS" || exit 1
-fi
 
 DEMO_STOPPING=
 demo_stop() {
@@ -64,7 +59,7 @@ cpid=${SITE_NS[client]}
 outer=$(awk '$1 == 0 { print $2 }' /proc/self/uid_map)
 if [ "$outer" = 0 ]; then enter="nsenter -t $cpid -n"; else
 	enter="nsenter -t $cpid -U -n --preserve-credentials"; fi
-curlcmd="curl --cacert $CERTS/ca.crt --resolve www.foobar.com:443:${SITE_ADDR[lb]}"
+curlcmd="curl --cacert $SITE_TLS/ca.crt --resolve www.foobar.com:443:${SITE_ADDR[lb]}"
 
 cat <<EOF
 
@@ -90,7 +85,8 @@ cat <<EOF
    $BIN/fwctl -s $SITE/web1/fwd.sock show
    $BIN/agentctl -s $SITE/web1/agentd.sock status
    every daemon also answers: metrics
- Logs: $T_DIR/*.log, access logs $SITE/*/access.log,
+ Logs: $T_DIR/*.log, access logs $SITE/*/*-access.log,
+ configurations (etc/foobar's, moved here): $SITE/*/*.conf,
  shipped data: $SITE/rx/ (python3 tests/integration/receiver.py lines $SITE/rx)
 
  Try a drill: kill web-01's webd ($(daemon_pid webd-web1)) or MariaDB

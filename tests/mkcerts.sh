@@ -19,10 +19,9 @@ if [ $# -ne 1 ] || [ ! -d "$1" ]; then
 	exit 2
 fi
 dir=$1
-days=3650
 names="ca server server-rsa static client wrongca wrong"
 
-complete() {
+set_verifies() {
 	for n in $names; do
 		[ -s "$dir/$n.crt" ] && [ -s "$dir/$n.key" ] || return 1
 	done
@@ -33,69 +32,19 @@ complete() {
 	    >/dev/null 2>&1 || return 1
 }
 
-if complete; then
+if set_verifies; then
 	exit 0
 fi
 
-umask 077
-tmp=$(mktemp -d "$dir/.mkcerts.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
-
-# Run openssl quietly; show its output only when it fails.
-ossl() {
-	if ! openssl "$@" >"$tmp/log" 2>&1; then
-		echo "mkcerts.sh: openssl $1 failed:" >&2
-		cat "$tmp/log" >&2
-		exit 1
-	fi
-}
-
-# newkey NAME ec|rsa
-newkey() {
-	case $2 in
-	ec)	ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-		    -out "$tmp/$1.key" ;;
-	rsa)	ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-		    -out "$tmp/$1.key" ;;
-	esac
-}
-
-# ca NAME "CN"
-ca() {
-	newkey "$1" ec
-	ossl req -x509 -new -key "$tmp/$1.key" -out "$tmp/$1.crt" \
-	    -days $days -subj "/O=stackd tests/CN=$2" \
-	    -addext "basicConstraints=critical,CA:TRUE" \
-	    -addext "keyUsage=critical,keyCertSign,cRLSign" \
-	    -addext "subjectKeyIdentifier=hash"
-}
-
+# shellcheck source=../etc/foobar/pki.sh source-path=SCRIPTDIR
+. "$(dirname "$0")/../etc/foobar/pki.sh"
+pki_begin "$dir" 3650
+pki_ca ca "/O=stackd tests/CN=stackd test CA"
+pki_ca wrongca "/O=stackd tests/CN=stackd wrong CA"
 # leaf NAME ec|rsa ISSUER "CN" EKU SAN
 leaf() {
-	newkey "$1" "$2"
-	if [ "$2" = rsa ]; then
-		ku="digitalSignature,keyEncipherment"
-	else
-		ku="digitalSignature"
-	fi
-	cat >"$tmp/$1.ext" <<-EOF
-	basicConstraints = critical,CA:FALSE
-	keyUsage = critical,$ku
-	extendedKeyUsage = $5
-	subjectKeyIdentifier = hash
-	authorityKeyIdentifier = keyid
-	${6:+subjectAltName = $6}
-	EOF
-	ossl req -new -key "$tmp/$1.key" -out "$tmp/$1.csr" \
-	    -subj "/O=stackd tests/CN=$4"
-	ossl x509 -req -in "$tmp/$1.csr" -CA "$tmp/$3.crt" \
-	    -CAkey "$tmp/$3.key" -CAserial "$tmp/$3.srl" -CAcreateserial \
-	    -days $days -sha256 -extfile "$tmp/$1.ext" -out "$tmp/$1.crt"
+	pki_leaf "$1" "$2" "$pki_tmp/$3" "/O=stackd tests/CN=$4" "$5" "$6"
 }
-
-ca ca "stackd test CA"
-ca wrongca "stackd wrong CA"
 leaf server ec ca localhost serverAuth \
     "DNS:localhost,DNS:www.foobar.com,IP:127.0.0.1,IP:::1"
 leaf server-rsa rsa ca rsa.foobar.com serverAuth \
@@ -106,13 +55,6 @@ leaf client ec ca "stackd test client" clientAuth ""
 leaf wrong ec wrongca localhost serverAuth "DNS:localhost,IP:127.0.0.1"
 
 for n in $names; do
-	chmod 600 "$tmp/$n.key"
-	chmod 644 "$tmp/$n.crt"
+	pki_put "$dir" "$n"
 done
-# Keys first, so a reader never sees a new certificate with an old key
-# for longer than the two renames.
-for n in $names; do
-	mv -f "$tmp/$n.key" "$dir/$n.key"
-	mv -f "$tmp/$n.crt" "$dir/$n.crt"
-done
-complete || { echo "mkcerts.sh: generated set does not verify" >&2; exit 1; }
+set_verifies || { echo "mkcerts.sh: generated set does not verify" >&2; exit 1; }

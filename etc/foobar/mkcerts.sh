@@ -10,7 +10,8 @@
 #
 # Files that exist are kept (a CA is never replaced, so certificates made
 # earlier stay valid); missing ones are made. Keys are mode 0600 (the
-# daemons refuse keys others can read). See stackd(7).
+# daemons refuse keys others can read). The openssl steps are pki.sh's,
+# beside this file (tests/mkcerts.sh uses them too). See stackd(7).
 set -eu
 
 if [ $# -ne 1 ]; then
@@ -18,65 +19,24 @@ if [ $# -ne 1 ]; then
 	exit 2
 fi
 dir=$1
-days=${MKCERTS_DAYS:-825}
 umask 077
 mkdir -p "$dir"
-tmp=$(mktemp -d "$dir/.mkcerts.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
-
-# Run openssl quietly; show its output only when it fails.
-ossl() {
-	if ! openssl "$@" >"$tmp/log" 2>&1; then
-		echo "mkcerts.sh: openssl $1 failed:" >&2
-		cat "$tmp/log" >&2
-		exit 1
-	fi
-}
-
-newkey() {
-	ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-	    -out "$tmp/$1.key"
-}
-
-# Key first, so a reader never sees a new certificate with an old key.
-put() {
-	chmod 600 "$tmp/$1.key"
-	chmod 644 "$tmp/$1.crt"
-	mv -f "$tmp/$1.key" "$dir/$1.key"
-	mv -f "$tmp/$1.crt" "$dir/$1.crt"
-	echo "mkcerts.sh: made $dir/$1.crt"
-}
+# shellcheck source=pki.sh source-path=SCRIPTDIR
+. "$(dirname "$0")/pki.sh"
+pki_begin "$dir" "${MKCERTS_DAYS:-825}"
 
 if [ ! -s "$dir/ca.crt" ] || [ ! -s "$dir/ca.key" ]; then
-	newkey ca
-	ossl req -x509 -new -key "$tmp/ca.key" -out "$tmp/ca.crt" \
-	    -days 3650 -sha256 -subj "/O=foobar/CN=foobar internal CA" \
-	    -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
-	    -addext "keyUsage=critical,keyCertSign,cRLSign" \
-	    -addext "subjectKeyIdentifier=hash"
-	put ca
+	pki_ca ca "/O=foobar/CN=foobar internal CA" "critical,CA:TRUE,pathlen:0"
+	pki_put "$dir" ca
+	echo "mkcerts.sh: made $dir/ca.crt"
 fi
 
-# leaf NAME "CN" SAN
+# leaf NAME "CN" SAN: a server certificate, unless one exists
 leaf() {
 	[ -s "$dir/$1.crt" ] && [ -s "$dir/$1.key" ] && return 0
-	newkey "$1"
-	cat >"$tmp/$1.ext" <<-EXT
-	basicConstraints = critical,CA:FALSE
-	keyUsage = critical,digitalSignature
-	extendedKeyUsage = serverAuth
-	subjectKeyIdentifier = hash
-	authorityKeyIdentifier = keyid
-	subjectAltName = $3
-	EXT
-	ossl req -new -key "$tmp/$1.key" -out "$tmp/$1.csr" \
-	    -subj "/O=foobar/CN=$2"
-	ossl x509 -req -in "$tmp/$1.csr" -CA "$dir/ca.crt" \
-	    -CAkey "$dir/ca.key" -CAserial "$tmp/ca.srl" -CAcreateserial \
-	    -days "$days" -sha256 -extfile "$tmp/$1.ext" -out "$tmp/$1.crt"
-	ossl verify -CAfile "$dir/ca.crt" "$tmp/$1.crt"
-	put "$1"
+	pki_leaf "$1" ec "$dir/ca" "/O=foobar/CN=$2" serverAuth "$3"
+	pki_put "$dir" "$1"
+	echo "mkcerts.sh: made $dir/$1.crt"
 }
 
 leaf www.foobar.com www.foobar.com "DNS:www.foobar.com,DNS:foobar.com"

@@ -15,11 +15,19 @@
 #                       MariaDB primary on :3306, fwd (web+db), agentd
 #   web-02 10.0.0.12    the same with the MariaDB replica and the dbrouter
 #                       that has failover yes
-#   (root ns) 10.0.0.1  receiver.py, the collector (agentd's output)
+#   (root ns) 10.0.0.1  receiver.py, the collector (agentd's output), the
+#                       ops host of site.conf: HTTPS on :8443
 #
-# Only one dbrouter may fail over: two would race to promote. web-02's has
-# `failover yes` (it lives next to the replica and survives web-01's loss);
-# web-01's has `failover no` and follows the writer from read_only.
+# The daemons run the shipped configuration of the site, etc/foobar (its
+# site.conf, lb-01/ and web/), copied into $SITE/<host>/ by site_conf with
+# only what one machine needs changed: paths under $SITE, no `user`
+# (unprivileged, in a user namespace), shorter intervals. The certificates
+# are etc/foobar/mkcerts.sh's (the site's internal CA) in $SITE/etc/tls.
+#
+# Only one dbrouter may fail over until cooperative failover lands: two
+# would race to promote. web-02's keeps the shipped `failover yes` (it
+# lives next to the replica and survives web-01's loss); web-01's is set
+# to `failover no` and follows the writer from read_only.
 #
 # Every daemon runs inside its host's namespace through
 # `nsenter --net=...`, which execs: the pid lib.sh records is the daemon's.
@@ -32,11 +40,13 @@
 #   site_curl PATH [curl args]   from the client, https://www.foobar.com/PATH
 #   lbctl/dbctl1/dbctl2/webctl1/webctl2/fwctl_h HOST/agentctl_h HOST
 #   site_webd_start N   (re)start web-0N's webd
+#   site_access_log HOST   lbd's or webd's access log on HOST
 #
 # Names of hosts in lib.sh's daemon list: lb, web1, web2 (web-01, web-02).
 
 SITE=$T_DIR/site
-SITE_RXPORT=${SITE_RXPORT:-18490}
+SITE_ETC=$STACKD_SRC/etc/foobar
+SITE_TLS=$SITE/etc/tls
 declare -A SITE_NS SITE_ADDR
 SITE_ADDR=([client]=10.0.0.100 [lb]=10.0.0.10 [web1]=10.0.0.11 [web2]=10.0.0.12)
 SITE_URL=https://www.foobar.com/
@@ -46,9 +56,10 @@ site_nsx() { echo "nsenter --net=/proc/${SITE_NS[$1]}/ns/net"; }
 site_in() { local h=$1; shift; $(site_nsx "$h") "$@"; }
 site_curl() {
 	local p=$1; shift
-	site_in client curl -sS --max-time 10 --cacert "$CERTS/ca.crt" \
+	site_in client curl -sS --max-time 10 --cacert "$SITE_TLS/ca.crt" \
 	    --resolve "www.foobar.com:443:${SITE_ADDR[lb]}" "$@" "$SITE_URL$p"
 }
+site_access_log() { case $1 in lb) echo "$SITE/lb/lbd-access.log" ;; *) echo "$SITE/$1/webd-access.log" ;; esac; }
 lbctl() { "$BIN/lbctl" -s "$SITE/lb/lbd.sock" "$@"; }
 dbctl1() { "$BIN/dbctl" -s "$SITE/web1/dbrouter.sock" "$@"; }
 dbctl2() { "$BIN/dbctl" -s "$SITE/web2/dbrouter.sock" "$@"; }
@@ -56,6 +67,43 @@ webctl1() { "$BIN/webctl" -s "$SITE/web1/webd.sock" "$@"; }
 webctl2() { "$BIN/webctl" -s "$SITE/web2/webd.sock" "$@"; }
 fwctl_h() { local h=$1; shift; "$BIN/fwctl" -s "$SITE/$h/fwd.sock" "$@"; }
 agentctl_h() { local h=$1; shift; "$BIN/agentctl" -s "$SITE/$h/agentd.sock" "$@"; }
+
+# ---- the shipped configuration, moved onto this machine ----
+# Host -> its etc/foobar directory and its name.
+declare -A SITE_DIR=([lb]=lb-01 [web1]=web [web2]=web)
+declare -A SITE_NAME=([lb]=lb-01 [web1]=web-01 [web2]=web-02)
+# What each daemon's file changes besides the paths (sed -E, @D@ the
+# host's directory, @NAME@ its name): shorter intervals, and what a test
+# needs that a deployment does not (agentd reads its logs from the start,
+# flushes at once and names the host, as every host here has the same
+# system name).
+declare -A SITE_EDIT=(
+	[lbd]='s/^(\tcheck-interval) .*/\1 500ms/; s/^(\tcheck-timeout) .*/\1 400ms/; s/^(\tfall) .*/\1 2/'
+	[webd]='s|unix:/run/php/[^"]*|unix:@D@/fpm.sock|; s|/srv/www/foobar|@D@/www|; s|tls/web\.|tls/@NAME@.|g'
+	[dbrouter]='s/^(check-interval) .*/\1 300ms/; s/^(check-timeout) .*/\1 250ms/; s/^(fall) .*/\1 2/'
+	[fwd]='/^control-group /d'
+	[agentd]='s/^interval .*/interval 1s\nlog-poll-interval 100ms\nhost-name "@NAME@"/; s/^(\tpath .*)/\1\n\tstart-at beginning/; s/^(\turl .*)/\1\n\tflush-interval 200ms\n\tbackoff-min 100ms\n\tbackoff-max 1s\n\ttimeout 3s/'
+)
+# The deployed paths -> $SITE: /etc/stackd (secrets, tls/) is shared,
+# /run/stackd, /var/lib/stackd, /var/log/stackd are the host's directory
+# (the ctl tools reach the sockets from here); no `user` to drop to.
+site_paths() {
+	local d=$1
+	printf '%s\n' '/^user /d' "s|/etc/stackd/|$SITE/etc/|g" "s|/run/stackd/|$d/|g" \
+	    "s|/var/lib/stackd/|$d/lib/|g" "s|/var/log/stackd/|$d/|g" "s|/var/log/syslog|$d/syslog|g"
+}
+
+# site_conf HOST DAEMON [SED]: $SITE/HOST/DAEMON.conf from etc/foobar's,
+# with the changes above and SED (one host's own).
+site_conf() {
+	local h=$1 c=$2 d=$SITE/$1
+	mkdir -p "$d/lib/$c"
+	cp "$SITE_ETC/site.conf" "$d/site.conf"
+	touch "$d/syslog"
+	sed -E -e "$(site_paths "$d")" -e "${SITE_EDIT[$c]}" -e "${3:-}" \
+	    -e "s|@D@|$d|g; s|@NAME@|${SITE_NAME[$h]}|g" \
+	    "$SITE_ETC/${SITE_DIR[$h]}/$c.conf" > "$d/$c.conf"
+}
 
 # One host: a namespace held by a sleeping child, a veth into the bridge.
 site_host() {
@@ -101,44 +149,23 @@ site_db() {
 		echo "web2 does not replicate: $(db_slave_field web2 Last_IO_Error)" >&2; return 1; }
 	db_sql web1 "CREATE TABLE app.visits (id INT AUTO_INCREMENT PRIMARY KEY,
 	    host VARCHAR(16) NOT NULL, token VARCHAR(64) NOT NULL)" || return 1
-	printf 'routerpass\n' > "$SITE/monitor.pw"
-	printf 'replpass\n' > "$SITE/repl.pw"
-	echo "app $(db_val web1 "SELECT PASSWORD('apppass')")" > "$SITE/dbrouter.users"
-	chmod 600 "$SITE/monitor.pw" "$SITE/repl.pw" "$SITE/dbrouter.users"
+	# dbrouter's secrets, where its shipped configuration reads them
+	printf 'routerpass\n' > "$SITE/etc/dbrouter.monitor"
+	printf 'replpass\n' > "$SITE/etc/dbrouter.repl"
+	echo "app $(db_val web1 "SELECT PASSWORD('apppass')")" > "$SITE/etc/dbrouter.users"
+	chmod 600 "$SITE"/etc/dbrouter.*
 }
 
 # dbrouter on web-0N: the application's MySQL socket $SITE/webN/mysql.sock.
 site_dbrouter() {
-	local h=$1 failover=$2 d=$SITE/$1
-	{
-		cat <<CONF
-control "$d/dbrouter.sock"
-listen "unix:$d/mysql.sock"
-users-file "$SITE/dbrouter.users"
-server "web-01" "${SITE_ADDR[web1]}:3306"
-server "web-02" "${SITE_ADDR[web2]}:3306"
-monitor-user "dbrouter"
-monitor-password-file "$SITE/monitor.pw"
-check-interval 300ms
-check-timeout 250ms
-fall 2
-rise 2
-max-lag 5s
-writer-wait 10s
-read-your-writes yes
-CONF
-		if [ "$failover" = yes ]; then
-			cat <<CONF
-failover yes
-semi-sync yes
-replication-user "repl"
-replication-password-file "$SITE/repl.pw"
-failover-timeout 5s
-CONF
-		fi
-	} > "$d/dbrouter.conf"
+	local h=$1 edit=
+	# until cooperative failover lands: web-01's dbrouter only follows
+	[ "$h" = web1 ] && edit='s/^failover yes/failover no/'
+	site_conf "$h" dbrouter "$edit"
+	[ "$h" = web2 ] || grep -qx 'failover no' "$SITE/$h/dbrouter.conf" ||
+		{ fail "web-01's dbrouter.conf says failover no"; return 1; }
 	# shellcheck disable=SC2046
-	start_daemon "dbrouter-$h" $(site_nsx "$h") "$BIN/dbrouter" -f "$d/dbrouter.conf"
+	start_daemon "dbrouter-$h" $(site_nsx "$h") "$BIN/dbrouter" -f "$SITE/$h/dbrouter.conf"
 }
 
 # php-fpm + webd on web-0N.
@@ -181,19 +208,7 @@ CONF
 	# shellcheck disable=SC2046
 	start_peer "fpm-$h" "[ -S $d/fpm.sock ]" $(site_nsx "$h") "$fpm" -n -d extension=mysqlnd -d extension=mysqli -y "$d/fpm.conf" -F -R ||
 		return 1
-	cat > "$d/webd.conf" <<CONF
-control "$d/webd.sock"
-listen "${SITE_ADDR[$h]}:8443" tls {
-	certificate "$CERTS/server.crt" "$CERTS/server.key"
-}
-root "$d/www"
-index "index.html"
-health "/healthz"
-access-log "$d/access.log" combined
-location "*.php" {
-	fastcgi "unix:$d/fpm.sock"
-}
-CONF
+	site_conf "$h" webd
 	site_webd_start "$n"
 }
 
@@ -204,131 +219,47 @@ site_webd_start() {
 }
 
 site_lb() {
-	local d=$SITE/lb
-	cat > "$d/lbd.conf" <<CONF
-control "$d/lbd.sock"
-access-log "$d/access.log"
-frontend "www" {
-	listen "${SITE_ADDR[lb]}:443" tls
-	certificate "$CERTS/server.crt" "$CERTS/server.key"
-	pool "web"
-}
-pool "web" {
-	balance roundrobin
-	server "web-01" "${SITE_ADDR[web1]}:8443"
-	server "web-02" "${SITE_ADDR[web2]}:8443"
-	tls {
-		ca "$CERTS/ca.crt"
-		name "localhost"
-	}
-	check http "/healthz"
-	check-interval 500ms
-	check-timeout 400ms
-	fall 2
-	rise 2
-}
-CONF
+	site_conf lb lbd
 	# shellcheck disable=SC2046
-	start_daemon lbd $(site_nsx lb) "$BIN/lbd" -f "$d/lbd.conf"
+	start_daemon lbd $(site_nsx lb) "$BIN/lbd" -f "$SITE/lb/lbd.conf"
 }
 
-# fwd with the host's role policy (etc/fwd's shape, the site's addresses).
+# fwd with the host's role policy (lb-01/fwd.conf, web/fwd.conf).
 site_fwd() {
-	local h=$1 d=$SITE/$1
-	{
-		echo "control \"$d/fwd.sock\""
-		echo "state-file \"$d/fwd.bans\""
-		case $h in
-		lb) cat <<CONF
-service https { tcp 443 }
-allow https from any
-log-drops "fwd lb drop: "
-CONF
-		;;
-		web*) cat <<CONF
-group lb { address ${SITE_ADDR[lb]} }
-group web { address ${SITE_ADDR[web1]} ${SITE_ADDR[web2]} }
-service web-tls { tcp 8443 }
-service mysql { tcp 3306 }
-allow web-tls from lb
-allow mysql from web
-log-drops "fwd web drop: "
-CONF
-		;;
-		esac
-	} > "$d/fwd.conf"
+	local h=$1
+	site_conf "$h" fwd
 	# shellcheck disable=SC2046
-	start_daemon "fwd-$h" $(site_nsx "$h") "$BIN/fwd" -f "$d/fwd.conf"
+	start_daemon "fwd-$h" $(site_nsx "$h") "$BIN/fwd" -f "$SITE/$h/fwd.conf"
 }
 
-# The collector: receiver.py on 10.0.0.1 in this namespace, storing into DIR.
+# The collector: receiver.py on the ops host's address, 10.0.0.1 in this
+# namespace, HTTPS on :8443 with collector.crt as site.conf's $collector
+# says, storing into $SITE/NAME.
 site_rx_start() {
 	local name=$1 dir=$SITE/$1
 	mkdir -p "$dir"
 	rm -f "$dir/port"
 	start_peer "$name" "[ -s $dir/port ]" python3 "$STACKD_SRC/tests/integration/receiver.py" \
-	    serve --dir "$dir" --bind 10.0.0.1 --port "$SITE_RXPORT"
+	    serve --dir "$dir" --bind 10.0.0.1 --port 8443 \
+	    --cert "$SITE_TLS/collector.crt" --key "$SITE_TLS/collector.key"
 }
 
 site_agentd() {
-	local h=$1 d=$SITE/$1 name
-	case $h in lb) name=lb-01 ;; *) name=web-0${h#web} ;; esac
-	{
-		cat <<CONF
-control "$d/agentd.sock"
-state-dir "$d/agentd-state"
-host-name "$name"
-interval 1s
-log-poll-interval 100ms
-daemon "fwd" "$d/fwd.sock"
-CONF
-		case $h in
-		lb) cat <<CONF
-daemon "lbd" "$d/lbd.sock"
-log "lb-access" {
-	path "$d/access.log"
-	category "foobar/lb/access"
-	start-at beginning
-}
-CONF
-		;;
-		web*) cat <<CONF
-daemon "webd" "$d/webd.sock"
-daemon "dbrouter" "$d/dbrouter.sock"
-log "web-access" {
-	path "$d/access.log"
-	format combined
-	category "foobar/web/access"
-	start-at beginning
-}
-CONF
-		;;
-		esac
-		cat <<CONF
-output "collector" {
-	url "http://10.0.0.1:$SITE_RXPORT/receiver/v1/http/TOKEN"
-	category "foobar/metrics"
-	name "agentd"
-	fields "site=foobar,host=$name"
-	flush-interval 200ms
-	backoff-min 100ms
-	backoff-max 1s
-	timeout 3s
-}
-CONF
-	} > "$d/agentd.conf"
+	local h=$1
+	site_conf "$h" agentd
 	# shellcheck disable=SC2046
-	start_daemon "agentd-$h" $(site_nsx "$h") "$BIN/agentd" -f "$d/agentd.conf"
+	start_daemon "agentd-$h" $(site_nsx "$h") "$BIN/agentd" -f "$SITE/$h/agentd.conf"
 }
 
 site_setup() {
-	mkdir -p "$SITE"
+	mkdir -p "$SITE/etc"
+	sh "$SITE_ETC/mkcerts.sh" "$SITE_TLS" >/dev/null || { fail "the site's certificates"; return 1; }
 	site_network || { fail "site network"; return 1; }
 	pass "site network: client, lb-01, web-01, web-02 on bridge site0"
 	site_db || { fail "site databases"; return 1; }
 	pass "MariaDB primary on web-01, replica on web-02"
-	site_dbrouter web1 no || return 1
-	site_dbrouter web2 yes || return 1
+	site_dbrouter web1 || return 1
+	site_dbrouter web2 || return 1
 	site_web web1 || return 1
 	site_web web2 || return 1
 	site_lb || return 1

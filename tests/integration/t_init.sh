@@ -60,6 +60,8 @@ for f in roles/lb.role roles/web.role roles/db.role lbd.conf webd.conf dbrouter.
 done
 ok "the example site under /usr/share/stackd/foobar" test -x "$R/usr/share/stackd/foobar/mkcerts.sh" -a \
     -f "$R/usr/share/stackd/foobar/web/webd.conf" -a -f "$R/usr/share/stackd/foobar/lb-01/lbd.conf"
+ok "the installed mkcerts.sh runs (its pki.sh beside it)" eval \
+    "sh '$R/usr/share/stackd/foobar/mkcerts.sh' '$T_DIR/site-tls' >/dev/null && test -s '$T_DIR/site-tls/www.foobar.com.crt'"
 echo "# mine" > "$R/etc/stackd/webd.conf"
 out=$(inst DESTDIR="$R" PREFIX=/usr 2>&1)
 expect_match "a second install says it keeps an existing config" "$out" "webd.conf exists: not replaced"
@@ -80,8 +82,8 @@ else
 	echo "# systemd-analyze not installed: units not verified"
 fi
 if command -v shellcheck >/dev/null 2>&1; then
-	ok "shellcheck: init script, stackd-role, mkcerts.sh" shellcheck -s sh \
-	    "$INIT/stackd-webd" "$P/sbin/stackd-role" "$STACKD_SRC/etc/foobar/mkcerts.sh"
+	ok "shellcheck: init script, stackd-role, both mkcerts.sh (and pki.sh)" shellcheck -x -s sh \
+	    "$INIT/stackd-webd" "$P/sbin/stackd-role" "$STACKD_SRC/etc/foobar/mkcerts.sh" "$STACKD_SRC/tests/mkcerts.sh"
 fi
 
 # webd: settings in SYSCONFDIR/default/stackd-webd, LSB functions.

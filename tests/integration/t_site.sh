@@ -23,7 +23,7 @@ writer_of() { "$1" status | sed -n 's/^writer: \([^,]*\),.*/\1/p'; }
 writer_is() { [ "$(writer_of "$1")" = "$2" ]; }
 lb_server() { lbctl status | grep "^server web/$1:"; }
 lb_state_is() { lb_server "$1" | grep -q " $2 "; }
-hits() { grep -c "$2" "$SITE/$1/access.log" 2>/dev/null || echo 0; }
+hits() { grep -c "$2" "$(site_access_log "$1")" 2>/dev/null || echo 0; }
 visit_ok() {	# token: the dynamic page answers and shows the row read back
 	local out
 	out=$(site_curl "visit.php?t=$1") || return 1
@@ -44,6 +44,9 @@ out=$(site_curl "")
 expect_match "client -> https://www.foobar.com/: the static page" "$out" "static page from web-0[12]"
 hdr=$(site_curl "" -o /dev/null -D - -w 'verify=%{ssl_verify_result}')
 expect_match "over TLS, the certificate verified for www.foobar.com" "$hdr" "verify=0"
+hdr=$(site_in client curl -sS --max-time 10 -o /dev/null -D - --resolve "www.foobar.com:80:${SITE_ADDR[lb]}" http://www.foobar.com/)
+expect_match "http://www.foobar.com/ redirects to https" "$hdr" "^HTTP/1.1 30[178] "
+expect_match "to https://www.foobar.com/" "$hdr" "^[Ll]ocation: https://www.foobar.com/"
 out=$(site_curl "visit.php?t=first")
 expect_match "the dynamic page writes a row through dbrouter and reads it back" \
 	"$out" "^dynamic page from web-0[12]: row [0-9]+ written by web-0[12] with token first$"
@@ -92,7 +95,7 @@ site_rx_start rx2 || exit 1
 ok_wait "the collector back: what was logged meanwhile arrives" 20 rx_has rx2 'GET /visit.php?t=collector-down'
 # every access-log line of those visits (lb-01's and the web host's) arrives once
 rx_count() { python3 "$STACKD_SRC/tests/integration/receiver.py" lines "$SITE/$1" | grep -c -- "$2"; }
-logged=$(cat "$SITE"/lb/access.log "$SITE"/web1/access.log "$SITE"/web2/access.log | grep -c 'GET /visit.php?t=collector-down')
+logged=$(cat "$(site_access_log lb)" "$(site_access_log web1)" "$(site_access_log web2)" | grep -c 'GET /visit.php?t=collector-down')
 ok_wait "all $logged of them, none twice" 20 eval '[ "$(( $(rx_count rx "t=collector-down") + $(rx_count rx2 "t=collector-down") ))" = "$logged" ]'
 ok "the site still answers" visit_ok collector-back
 
