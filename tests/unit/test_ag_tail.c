@@ -140,21 +140,6 @@ tail_new(const char *state, struct ag_log_conf *logs, void *arg,
 	return t;
 }
 
-static double
-mvalue(struct metrics *m, const char *needle)
-{
-	struct buf b;
-	const char *p;
-	double	 v = -1;
-
-	buf_init(&b, 0);
-	ck_assert_int_eq(metrics_render(m, &b), 0);
-	if ((p = strstr(buf_cstr(&b), needle)) != NULL)
-		v = strtod(p + strlen(needle), NULL);
-	buf_free(&b);
-	return v;
-}
-
 struct captured {
 	char	 text[4096];
 	int	 count;
