@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -165,20 +164,6 @@ msleep(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/* The scratch directory and everything in it (the rotation tests leave
- * megabytes). */
-static void
-td_clean(struct tmpdir *td)
-{
-	ck_assert_int_eq(nftw(td->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
-
 /* ---- the `log` block ---- */
 
 START_TEST(conf_block)
@@ -281,7 +266,7 @@ START_TEST(lines_in_order)
 	ag_log_conf_free(l);
 	metrics_free(m);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -306,7 +291,7 @@ START_TEST(start_at_end)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -350,7 +335,7 @@ START_TEST(long_lines_cut)
 	ag_log_conf_free(l);
 	metrics_free(m);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -383,7 +368,7 @@ START_TEST(sink_refuses)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -635,7 +620,7 @@ rot_free(struct rot *r)
 	ag_log_conf_free(r->l);
 	metrics_free(r->m);
 	free(r->s.seen);
-	td_clean(&r->td);
+	tmpdir_remove(&r->td);
 }
 
 /* Rotate as the file grows, while the writer writes. */
@@ -687,7 +672,7 @@ START_TEST(truncate_regrown)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -720,7 +705,7 @@ START_TEST(glob_matches_rotated)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -758,7 +743,7 @@ START_TEST(deleted_drained_then_closed)
 	ag_log_conf_free(l);
 	metrics_free(m);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -820,7 +805,7 @@ START_TEST(restart_resumes)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -880,7 +865,7 @@ START_TEST(state_garbage_ignored)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -910,7 +895,7 @@ START_TEST(inode_reuse)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -940,7 +925,7 @@ START_TEST(reload_keeps_positions)
 	ag_tail_free(t);
 	ag_log_conf_free(l2);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -1003,7 +988,7 @@ START_TEST(status_lines)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 

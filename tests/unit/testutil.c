@@ -1,4 +1,7 @@
 /* Helpers shared by the unit suites. */
+#include <sys/stat.h>
+
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,18 @@ tmpdir_file(struct tmpdir *t, const char *name)
 	n = snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
 	ck_assert(n > 0 && (size_t)n < sizeof(t->path));
 	return t->path;
+}
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+void
+tmpdir_remove(struct tmpdir *t)
+{
+	ck_assert_int_eq(nftw(t->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
 double

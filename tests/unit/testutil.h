@@ -11,6 +11,8 @@ struct tmpdir {
 void		 tmpdir_make(struct tmpdir *, const char *tag);
 /* dir/name in t->path; a path that does not fit fails the test. */
 const char	*tmpdir_file(struct tmpdir *, const char *name);
+/* Remove the directory and everything in it; a failure fails the test. */
+void		 tmpdir_remove(struct tmpdir *);
 
 struct metrics;
 
