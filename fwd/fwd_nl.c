@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fwd.h"
+#include "log.h"
 
 #ifndef ERESTART
 #define ERESTART 85
@@ -110,6 +111,45 @@ talk(struct fw_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *arg,
 		return -1;
 	}
 	return 0;
+}
+
+/* A request of type (one of the GETs below) for family inet, flags, a
+ * fresh sequence number and o's payload, o freed; replies through cb as
+ * talk() does. */
+static int
+get(struct fw_nl *nl, uint16_t type, uint16_t flags, void *o, mnl_cb_t cb,
+    void *arg, const char *what, char *err, size_t errlen)
+{
+	char		 buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr	*nlh;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags,
+	    fw_nl_seq(nl, 1));
+	switch (type) {
+	case NFT_MSG_GETOBJ:
+		nftnl_obj_nlmsg_build_payload(nlh, o);
+		nftnl_obj_free(o);
+		break;
+	case NFT_MSG_GETSETELEM:
+		nftnl_set_elems_nlmsg_build_payload(nlh, o);
+		nftnl_set_free(o);
+		break;
+	case NFT_MSG_GETSET:
+		nftnl_set_nlmsg_build_payload(nlh, o);
+		nftnl_set_free(o);
+		break;
+	case NFT_MSG_GETTABLE:
+		nftnl_table_nlmsg_build_payload(nlh, o);
+		nftnl_table_free(o);
+		break;
+	case NFT_MSG_GETRULE:
+		nftnl_rule_nlmsg_build_payload(nlh, o);
+		nftnl_rule_free(o);
+		break;
+	default:
+		fatalx("%s: message type %u", __func__, type);
+	}
+	return talk(nl, nlh, cb, arg, what, err, errlen);
 }
 
 static int
@@ -245,9 +285,7 @@ int
 fw_nl_counters(struct fw_nl *nl, fw_counter_cb cb, void *arg, char *err,
     size_t errlen)
 {
-	char		 buf[MNL_SOCKET_BUFFER_SIZE];
 	struct counter_ctx c = { cb, arg };
-	struct nlmsghdr	*nlh;
 	struct nftnl_obj *o;
 
 	if ((o = nftnl_obj_alloc()) == NULL) {
@@ -256,11 +294,8 @@ fw_nl_counters(struct fw_nl *nl, fw_counter_cb cb, void *arg, char *err,
 	}
 	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, FWD_TABLE);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET,
-	    NLM_F_DUMP, fw_nl_seq(nl, 1));
-	nftnl_obj_nlmsg_build_payload(nlh, o);
-	nftnl_obj_free(o);
-	return talk(nl, nlh, obj_cb, &c, "counters", err, errlen);
+	return get(nl, NFT_MSG_GETOBJ, NLM_F_DUMP, o, obj_cb, &c, "counters",
+	    err, errlen);
 }
 
 struct elem_ctx {
@@ -307,9 +342,7 @@ int
 fw_nl_elems(struct fw_nl *nl, const char *set, fw_elem_cb cb, void *arg,
     char *err, size_t errlen)
 {
-	char		 buf[MNL_SOCKET_BUFFER_SIZE];
 	struct elem_ctx	 c = { set, cb, arg };
-	struct nlmsghdr	*nlh;
 	struct nftnl_set *s;
 
 	if ((s = nftnl_set_alloc()) == NULL) {
@@ -318,11 +351,8 @@ fw_nl_elems(struct fw_nl *nl, const char *set, fw_elem_cb cb, void *arg,
 	}
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, FWD_TABLE);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
-	    NLM_F_DUMP, fw_nl_seq(nl, 1));
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	return talk(nl, nlh, elems_cb, &c, set, err, errlen);
+	return get(nl, NFT_MSG_GETSETELEM, NLM_F_DUMP, s, elems_cb, &c, set,
+	    err, errlen);
 }
 
 static int
@@ -335,8 +365,6 @@ table_cb(const struct nlmsghdr *nlh, void *arg)
 int
 fw_nl_table_exists(struct fw_nl *nl, char *err, size_t errlen)
 {
-	char		 buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr	*nlh;
 	struct nftnl_table *t;
 	int		 found = 0;
 
@@ -345,11 +373,8 @@ fw_nl_table_exists(struct fw_nl *nl, char *err, size_t errlen)
 		return -1;
 	}
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, FWD_TABLE);
-	nlh = nftnl_table_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
-	    NLM_F_ACK, fw_nl_seq(nl, 1));
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	nftnl_table_free(t);
-	if (talk(nl, nlh, table_cb, &found, "table", err, errlen) == -1)
+	if (get(nl, NFT_MSG_GETTABLE, NLM_F_ACK, t, table_cb, &found, "table",
+	    err, errlen) == -1)
 		return errno == ENOENT ? 0 : -1;
 	return found;
 }
@@ -391,9 +416,7 @@ int
 fw_nl_dump(struct fw_nl *nl, fw_obj_cb cb, void *arg, char *err,
     size_t errlen)
 {
-	char		 buf[MNL_SOCKET_BUFFER_SIZE];
 	struct obj_ctx	 c = { cb, arg, false };
-	struct nlmsghdr	*nlh;
 	struct nftnl_rule *r;
 	struct nftnl_set *s;
 
@@ -401,21 +424,15 @@ fw_nl_dump(struct fw_nl *nl, fw_obj_cb cb, void *arg, char *err,
 		goto nomem;
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, FWD_TABLE);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, FWD_CHAIN);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET,
-	    NLM_F_DUMP, fw_nl_seq(nl, 1));
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
-	if (talk(nl, nlh, dump_cb, &c, "rules", err, errlen) == -1)
+	if (get(nl, NFT_MSG_GETRULE, NLM_F_DUMP, r, dump_cb, &c, "rules", err,
+	    errlen) == -1)
 		return -1;
 	if ((s = nftnl_set_alloc()) == NULL)
 		goto nomem;
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, FWD_TABLE);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_INET,
-	    NLM_F_DUMP, fw_nl_seq(nl, 1));
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
 	c.set = true;
-	return talk(nl, nlh, dump_cb, &c, "sets", err, errlen);
+	return get(nl, NFT_MSG_GETSET, NLM_F_DUMP, s, dump_cb, &c, "sets", err,
+	    errlen);
 nomem:
 	snprintf(err, errlen, "dump: out of memory");
 	return -1;

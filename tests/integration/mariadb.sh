@@ -63,6 +63,9 @@
 #   db_sysbench_prepare PORT [ARGS..]   sysbench oltp tables in sbtest as app
 #   db_sysbench_run HOST PORT TEST THREADS SECS [ARGS..]   run sysbench; prints
 #                            "qps=.. tps=.. p95_ms=.. errors=.. reconnects=.."
+#   db_router_failover_conf FILE SOCK NAME.. [-- LINE..]   a dbrouter.conf
+#                            with failover and semi-sync over servers NAME..
+#                            (see the function); each LINE is appended
 #
 # Pitfalls met while writing this (dbrouter automates the same sequence):
 # - Users. mariadb-install-db by default gives root unix_socket auth, which
@@ -537,4 +540,41 @@ db_sysbench_run() {
 		/95th percentile:/ { p = $3 }
 		END { printf "qps=%s tps=%s p95_ms=%s errors=%s reconnects=%s\n", q, t, p, e, r }
 	' "$log"
+}
+
+# Write FILE, the dbrouter.conf of the failover tests: control socket SOCK,
+# servers NAME.. on 127.0.0.1, checked every 300ms (fall 2, rise 2) as the
+# router user of db_users, failover and semi-sync on with its replication
+# user, failover-timeout 5s; then each LINE after "--", one statement a
+# line. The password files it names, $T_DIR/monitor.pw and $T_DIR/repl.pw,
+# are written mode 0600. (t_dbrouter_failover checks error line numbers in
+# this text: add to the end, not in the middle.)
+db_router_failover_conf() {
+	local file=$1 sock=$2 n
+	shift 2
+	printf 'routerpass\n' > "$T_DIR/monitor.pw"
+	printf 'replpass\n' > "$T_DIR/repl.pw"
+	chmod 600 "$T_DIR/monitor.pw" "$T_DIR/repl.pw"
+	{
+		echo "control \"$sock\""
+		while [ $# -gt 0 ] && [ "$1" != -- ]; do
+			echo "server \"$1\" \"127.0.0.1:$(db_port "$1")\""
+			shift
+		done
+		[ $# -gt 0 ] && shift
+		cat <<CONF
+monitor-user "dbrouter"
+monitor-password-file "$T_DIR/monitor.pw"
+check-interval 300ms
+check-timeout 250ms
+fall 2
+rise 2
+failover yes
+semi-sync yes
+replication-user "repl"
+replication-password-file "$T_DIR/repl.pw"
+failover-timeout 5s
+CONF
+		if [ $# -gt 0 ]; then printf '%s\n' "$@"; fi
+	} > "$file"
 }

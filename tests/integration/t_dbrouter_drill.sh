@@ -29,32 +29,14 @@ db_users db1
 db_replica_of db2 db1 || exit 1
 db_replica_of db3 db1 || exit 1
 
-printf 'routerpass\n' > "$T_DIR/monitor.pw"
-printf 'replpass\n' > "$T_DIR/repl.pw"
 echo "app $(db_val db1 "SELECT PASSWORD('apppass')")" > "$T_DIR/users"
-chmod 600 "$T_DIR/monitor.pw" "$T_DIR/repl.pw" "$T_DIR/users"
+chmod 600 "$T_DIR/users"
 PORT=13434
-cat > "$T_DIR/dbrouter.conf" <<CONF
-control "$SOCK"
-listen "127.0.0.1:$PORT"
-users-file "$T_DIR/users"
-server "db1" "127.0.0.1:$(db_port db1)"
-server "db2" "127.0.0.1:$(db_port db2)"
-server "db3" "127.0.0.1:$(db_port db3)"
-monitor-user "dbrouter"
-monitor-password-file "$T_DIR/monitor.pw"
-check-interval 300ms
-check-timeout 250ms
-fall 2
-rise 2
-max-lag 5s
-writer-wait 10s
-failover yes
-semi-sync yes
-replication-user "repl"
-replication-password-file "$T_DIR/repl.pw"
-failover-timeout 5s
-CONF
+db_router_failover_conf "$T_DIR/dbrouter.conf" "$SOCK" db1 db2 db3 -- \
+	"listen \"127.0.0.1:$PORT\"" \
+	"users-file \"$T_DIR/users\"" \
+	"max-lag 5s" \
+	"writer-wait 10s"
 start_daemon dbrouter "$DBR" -f "$T_DIR/dbrouter.conf" || exit 1
 ok_wait "db1 is the writer" 10 writer_is db1
 ok_wait "semi-sync is on with two replicas" 15 \

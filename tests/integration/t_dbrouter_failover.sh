@@ -56,27 +56,8 @@ db_replica_of db2 db1 || exit 1
 db_replica_of db3 db1 || exit 1
 pass "a primary and two replicas from fresh datadirs"
 
-printf 'routerpass\n' > "$T_DIR/monitor.pw"
-printf 'replpass\n' > "$T_DIR/repl.pw"
-chmod 600 "$T_DIR/monitor.pw" "$T_DIR/repl.pw"
-cat > "$T_DIR/dbrouter.conf" <<CONF
-control "$SOCK"
-server "db1" "127.0.0.1:$(db_port db1)"
-server "db2" "127.0.0.1:$(db_port db2)"
-server "db3" "127.0.0.1:$(db_port db3)"
-monitor-user "dbrouter"
-monitor-password-file "$T_DIR/monitor.pw"
-check-interval 300ms
-check-timeout 250ms
-fall 2
-rise 2
-failover yes
-semi-sync yes
-replication-user "repl"
-replication-password-file "$T_DIR/repl.pw"
-failover-timeout 5s
-switchover-timeout 5s
-CONF
+db_router_failover_conf "$T_DIR/dbrouter.conf" "$SOCK" db1 db2 db3 -- \
+	"switchover-timeout 5s"
 
 # ---- configuration errors ----
 expect_eq "dbrouter -n accepts the config" "$("$DBR" -n -f "$T_DIR/dbrouter.conf" 2>&1)" "configuration OK"

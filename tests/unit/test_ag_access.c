@@ -15,24 +15,9 @@
 #include "metrics.h"
 #include "ag_access.h"
 #include "suites.h"
+#include "testutil.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-
-/* The value of the sample that starts with needle, or -1 if none. */
-static double
-mvalue(struct metrics *m, const char *needle)
-{
-	struct buf b;
-	const char *p;
-	double	 v = -1;
-
-	buf_init(&b, 0);
-	ck_assert_int_eq(metrics_render(m, &b), 0);
-	if ((p = strstr(buf_cstr(&b), needle)) != NULL)
-		v = strtod(p + strlen(needle), NULL);
-	buf_free(&b);
-	return v;
-}
 
 struct line_case {
 	enum ag_log_format fmt;

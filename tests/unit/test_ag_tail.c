@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -140,21 +139,6 @@ tail_new(const char *state, struct ag_log_conf *logs, void *arg,
 	return t;
 }
 
-static double
-mvalue(struct metrics *m, const char *needle)
-{
-	struct buf b;
-	const char *p;
-	double	 v = -1;
-
-	buf_init(&b, 0);
-	ck_assert_int_eq(metrics_render(m, &b), 0);
-	if ((p = strstr(buf_cstr(&b), needle)) != NULL)
-		v = strtod(p + strlen(needle), NULL);
-	buf_free(&b);
-	return v;
-}
-
 struct captured {
 	char	 text[4096];
 	int	 count;
@@ -178,20 +162,6 @@ msleep(unsigned ms)
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 
 	nanosleep(&ts, NULL);
-}
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/* The scratch directory and everything in it (the rotation tests leave
- * megabytes). */
-static void
-td_clean(struct tmpdir *td)
-{
-	ck_assert_int_eq(nftw(td->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
 /* ---- the `log` block ---- */
@@ -296,7 +266,7 @@ START_TEST(lines_in_order)
 	ag_log_conf_free(l);
 	metrics_free(m);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -321,7 +291,7 @@ START_TEST(start_at_end)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -365,7 +335,7 @@ START_TEST(long_lines_cut)
 	ag_log_conf_free(l);
 	metrics_free(m);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -398,7 +368,7 @@ START_TEST(sink_refuses)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -532,53 +502,37 @@ seq_finish(struct ag_tail *t, struct seqcheck *s, pid_t *pid)
 		    s->seen[i]);
 }
 
-START_TEST(rename_rotation_under_writes)
-{
-	struct tmpdir td;
-	struct seqcheck s = { 0 };
+/* One rotation-under-writes run: a writer forked on dir/app.log, tailed
+ * from its end by log "a" into a seqcheck, rotated by a rotate() step
+ * as the file grows. */
+struct rot {
+	struct tmpdir	 td;
+	struct seqcheck	 s;
 	struct ag_log_conf *l;
-	struct ag_tail *t;
-	struct metrics *m = metrics_new("stackd_agentd_");
-	char	 log[256], old[300], err[256];
-	size_t	 rotations = 0;
-	pid_t	 pid;
+	struct ag_tail	*t;
+	struct metrics	*m;
+	char		 log[256];
+	size_t		 rotations;
+	pid_t		 pid;
+};
 
-	s.seen = calloc(SEQ_N + 1, 1);
-	tmpdir_make(&td, "agtail");
-	snprintf(log, sizeof(log), "%s", tmpdir_file(&td, "app.log"));
-	append(log, "");
-	l = logs_ok("log a { path %s }", log);
-	t = ag_tail_new(NULL, l, &seq_sink, &s, m, err, sizeof(err));
-	ck_assert_ptr_nonnull(t);
-	ck_assert_uint_eq(ag_tail_poll(t), 0);
-	if ((pid = fork()) == 0)
-		writer(log, 1);
-	ck_assert_int_ne(pid, -1);
-	/* Rotate as the file grows, while the writer writes. */
-	while (s.total < SEQ_N && !writer_done(&pid, false)) {
-		if (ag_tail_poll(t) == 0)
-			usleep(200);
-		if (rotations < 6 && live_size(log) > ROTATE_SIZE) {
-			snprintf(old, sizeof(old), "%s.%zu", log, rotations);
-			if (rename(log, old) == 0)
-				rotations++;
-			/* Sometimes the new file is there at once. */
-			if (rotations % 2 == 0)
-				append(log, "");
-		}
-	}
-	seq_finish(t, &s, &pid);
-	ck_assert_uint_ge(rotations, 3);
-	ck_assert_int_ge(s.ninos, 3);
-	ck_assert(mvalue(m, "log_rotations_total{log=\"a\",kind=\"rename\"} ")
-	    >= 3);
-	ag_tail_free(t);
-	ag_log_conf_free(l);
-	metrics_free(m);
-	free(s.seen);
-	td_clean(&td);
+/* One rotation of r->log, once it is past ROTATE_SIZE: false when the
+ * writer turned out to be gone (the run ends). */
+typedef bool rotate_fn(struct rot *);
+
+static bool
+rotate_rename(struct rot *r)
+{
+	char	 old[300];
+
+	snprintf(old, sizeof(old), "%s.%zu", r->log, r->rotations);
+	if (rename(r->log, old) == 0)
+		r->rotations++;
+	/* Sometimes the new file is there at once. */
+	if (r->rotations % 2 == 0)
+		append(r->log, "");
+	return true;
 }
-END_TEST
 
 static void
 copy_file(const char *from, const char *to)
@@ -603,59 +557,94 @@ copy_file(const char *from, const char *to)
  * copy + truncate and the tailer reads up to it first, so the test
  * checks what the tailer owns — the shrink is noticed and every line
  * written after the truncation is read, exactly once, in order. */
+static bool
+rotate_copytruncate(struct rot *r)
+{
+	char	 copy[300];
+	int	 status;
+
+	ck_assert_int_eq(kill(r->pid, SIGSTOP), 0);
+	ck_assert_int_eq(waitpid(r->pid, &status, WUNTRACED), r->pid);
+	if (!WIFSTOPPED(status)) {
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		r->pid = -1;
+		return false;
+	}
+	while (ag_tail_poll(r->t) > 0)
+		;
+	snprintf(copy, sizeof(copy), "%s.%zu", r->log, r->rotations);
+	copy_file(r->log, copy);
+	ck_assert_int_eq(truncate(r->log, 0), 0);
+	r->rotations++;
+	ck_assert_int_eq(kill(r->pid, SIGCONT), 0);
+	return true;
+}
+
+/* Start the writer (reopen: see writer()), rotate up to max times while
+ * it writes, and check that every line was read exactly once. */
+static void
+rot_run(struct rot *r, int reopen, size_t max, rotate_fn *rotate)
+{
+	char	 err[256];
+
+	memset(r, 0, sizeof(*r));
+	r->m = metrics_new("stackd_agentd_");
+	r->s.seen = calloc(SEQ_N + 1, 1);
+	ck_assert_ptr_nonnull(r->s.seen);
+	tmpdir_make(&r->td, "agtail");
+	snprintf(r->log, sizeof(r->log), "%s", tmpdir_file(&r->td, "app.log"));
+	append(r->log, "");
+	r->l = logs_ok("log a { path %s }", r->log);
+	r->t = ag_tail_new(NULL, r->l, &seq_sink, &r->s, r->m, err,
+	    sizeof(err));
+	ck_assert_ptr_nonnull(r->t);
+	ck_assert_uint_eq(ag_tail_poll(r->t), 0);
+	if ((r->pid = fork()) == 0)
+		writer(r->log, reopen);
+	ck_assert_int_ne(r->pid, -1);
+	while (r->s.total < SEQ_N && !writer_done(&r->pid, false)) {
+		if (ag_tail_poll(r->t) == 0)
+			usleep(200);
+		if (r->rotations < max && live_size(r->log) > ROTATE_SIZE &&
+		    !rotate(r))
+			break;
+	}
+	seq_finish(r->t, &r->s, &r->pid);
+	ck_assert_uint_ge(r->rotations, 3);
+}
+
+static void
+rot_free(struct rot *r)
+{
+	ag_tail_free(r->t);
+	ag_log_conf_free(r->l);
+	metrics_free(r->m);
+	free(r->s.seen);
+	tmpdir_remove(&r->td);
+}
+
+/* Rotate as the file grows, while the writer writes. */
+START_TEST(rename_rotation_under_writes)
+{
+	struct rot r;
+
+	rot_run(&r, 1, 6, rotate_rename);
+	ck_assert_int_ge(r.s.ninos, 3);
+	ck_assert(mvalue(r.m, "log_rotations_total{log=\"a\",kind=\"rename\"} ")
+	    >= 3);
+	rot_free(&r);
+}
+END_TEST
+
 START_TEST(copytruncate_under_writes)
 {
-	struct tmpdir td;
-	struct seqcheck s = { 0 };
-	struct ag_log_conf *l;
-	struct ag_tail *t;
-	struct metrics *m = metrics_new("stackd_agentd_");
-	char	 log[256], copy[300], err[256];
-	size_t	 rotations = 0;
-	int	 status;
-	pid_t	 pid;
+	struct rot r;
 
-	s.seen = calloc(SEQ_N + 1, 1);
-	tmpdir_make(&td, "agtail");
-	snprintf(log, sizeof(log), "%s", tmpdir_file(&td, "app.log"));
-	append(log, "");
-	l = logs_ok("log a { path %s }", log);
-	t = ag_tail_new(NULL, l, &seq_sink, &s, m, err, sizeof(err));
-	ck_assert_ptr_nonnull(t);
-	ck_assert_uint_eq(ag_tail_poll(t), 0);
-	if ((pid = fork()) == 0)
-		writer(log, 0);
-	ck_assert_int_ne(pid, -1);
-	while (s.total < SEQ_N && !writer_done(&pid, false)) {
-		if (ag_tail_poll(t) == 0)
-			usleep(200);
-		if (rotations < 5 && live_size(log) > ROTATE_SIZE) {
-			ck_assert_int_eq(kill(pid, SIGSTOP), 0);
-			ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);
-			if (!WIFSTOPPED(status)) {
-				ck_assert(WIFEXITED(status) &&
-				    WEXITSTATUS(status) == 0);
-				pid = -1;
-				break;
-			}
-			while (ag_tail_poll(t) > 0)
-				;
-			snprintf(copy, sizeof(copy), "%s.%zu", log, rotations);
-			copy_file(log, copy);
-			ck_assert_int_eq(truncate(log, 0), 0);
-			rotations++;
-			ck_assert_int_eq(kill(pid, SIGCONT), 0);
-		}
-	}
-	seq_finish(t, &s, &pid);
-	ck_assert_uint_ge(rotations, 3);
-	ck_assert(mvalue(m, "log_rotations_total{log=\"a\",kind=\"truncate\"} ")
-	    == (double)rotations);
-	ag_tail_free(t);
-	ag_log_conf_free(l);
-	metrics_free(m);
-	free(s.seen);
-	td_clean(&td);
+	rot_run(&r, 0, 5, rotate_copytruncate);
+	ck_assert(mvalue(r.m,
+	    "log_rotations_total{log=\"a\",kind=\"truncate\"} ") ==
+	    (double)r.rotations);
+	rot_free(&r);
 }
 END_TEST
 
@@ -683,7 +672,7 @@ START_TEST(truncate_regrown)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -716,7 +705,7 @@ START_TEST(glob_matches_rotated)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -754,7 +743,7 @@ START_TEST(deleted_drained_then_closed)
 	ag_log_conf_free(l);
 	metrics_free(m);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -816,7 +805,7 @@ START_TEST(restart_resumes)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -876,7 +865,7 @@ START_TEST(state_garbage_ignored)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -906,7 +895,7 @@ START_TEST(inode_reuse)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -936,7 +925,7 @@ START_TEST(reload_keeps_positions)
 	ag_tail_free(t);
 	ag_log_conf_free(l2);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 
@@ -999,7 +988,7 @@ START_TEST(status_lines)
 	ag_tail_free(t);
 	ag_log_conf_free(l);
 	coll_free(&c);
-	td_clean(&td);
+	tmpdir_remove(&td);
 }
 END_TEST
 

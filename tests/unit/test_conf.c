@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 
 #include "conf.h"
 #include "suites.h"
+#include "testutil.h"
 
 static struct conf_doc *
 parse_ok(const char *text)
@@ -411,20 +411,9 @@ START_TEST(macro_count_limited)
 }
 END_TEST
 
-/* Include tests work in a fresh directory under /tmp. */
-struct tmp {
-	char	 dir[64];
-};
-
+/* Include tests work in a fresh directory under /tmp (testutil.h). */
 static void
-tmp_make(struct tmp *t)
-{
-	snprintf(t->dir, sizeof(t->dir), "/tmp/stackd-conf-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(t->dir));
-}
-
-static void
-tmp_write(struct tmp *t, const char *rel, const char *text)
+tmp_write(struct tmpdir *t, const char *rel, const char *text)
 {
 	char	 path[PATH_MAX], *slash;
 	FILE	*fp;
@@ -444,19 +433,7 @@ tmp_write(struct tmp *t, const char *rel, const char *text)
 }
 
 static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void
-tmp_remove(struct tmp *t)
-{
-	ck_assert_int_eq(nftw(t->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
-
-static int
-parse_tmp(struct tmp *t, const char *rel, struct conf_doc **doc, char *err,
+parse_tmp(struct tmpdir *t, const char *rel, struct conf_doc **doc, char *err,
     size_t errlen)
 {
 	char	 path[PATH_MAX];
@@ -467,13 +444,13 @@ parse_tmp(struct tmp *t, const char *rel, struct conf_doc **doc, char *err,
 
 START_TEST(include_relative_and_glob)
 {
-	struct tmp t;
+	struct tmpdir t;
 	struct conf_doc *doc;
 	const struct conf_stmt *st;
 	char	 err[512] = "", want[PATH_MAX];
 	int	 cwd;
 
-	tmp_make(&t);
+	tmpdir_make(&t, "conf");
 	tmp_write(&t, "etc/main.conf",
 	    "first 1\n"
 	    "include \"sub/a.conf\"\n"
@@ -519,18 +496,18 @@ START_TEST(include_relative_and_glob)
 	/* A macro from an included file is visible afterwards. */
 	ck_assert_str_eq(st->next->argv[1], "yes");
 	conf_doc_free(doc);
-	tmp_remove(&t);
+	tmpdir_remove(&t);
 }
 END_TEST
 
 START_TEST(include_errors)
 {
-	struct tmp t;
+	struct tmpdir t;
 	struct conf_doc *doc;
 	char	 err[512], want[1024];
 	int	 i;
 
-	tmp_make(&t);
+	tmpdir_make(&t, "conf");
 	tmp_write(&t, "missing.conf", "a 1\n\ninclude \"nope.conf\"\n");
 	ck_assert_int_eq(parse_tmp(&t, "missing.conf", &doc, err,
 	    sizeof(err)), -1);
@@ -615,19 +592,19 @@ START_TEST(include_errors)
 	snprintf(want, sizeof(want), "%s/bad.conf:2: unterminated quoted "
 	    "string (write \\n for a newline inside quotes)", t.dir);
 	ck_assert_str_eq(err, want);
-	tmp_remove(&t);
+	tmpdir_remove(&t);
 }
 END_TEST
 
 START_TEST(include_odd_paths)
 {
-	struct tmp t;
+	struct tmpdir t;
 	struct conf_doc *doc;
 	struct buf b;
 	char	 err[512];
 	int	 i;
 
-	tmp_make(&t);
+	tmpdir_make(&t, "conf");
 	/* The including file's directory is literal even in a pattern. */
 	tmp_write(&t, "we[i]rd*/main.conf", "f = \"one.inc\"\n"
 	    "include $f\ninclude \"*.conf2\"\n");
@@ -653,18 +630,18 @@ START_TEST(include_odd_paths)
 	ck_assert_msg(strstr(err, "long.conf:1: include \"pppp") != NULL &&
 	    strstr(err, "...\": path too long (limit 4095 bytes)") != NULL,
 	    "%s", err);
-	tmp_remove(&t);
+	tmpdir_remove(&t);
 }
 END_TEST
 
 START_TEST(include_limits)
 {
-	struct tmp t;
+	struct tmpdir t;
 	struct conf_limits lim;
 	struct conf_doc *doc;
 	char	 err[512], path[PATH_MAX];
 
-	tmp_make(&t);
+	tmpdir_make(&t, "conf");
 	tmp_write(&t, "main.conf", "include \"x/*.conf\"\n");
 	tmp_write(&t, "x/a.conf", "a 1234567890\n");
 	tmp_write(&t, "x/b.conf", "b 1234567890\n");
@@ -689,13 +666,13 @@ START_TEST(include_limits)
 	    sizeof(err)), 0);
 	ck_assert_int_eq(count(conf_doc_root(doc)), 3);
 	conf_doc_free(doc);
-	tmp_remove(&t);
+	tmpdir_remove(&t);
 }
 END_TEST
 
 START_TEST(parse_file_errors_and_string_includes)
 {
-	struct tmp t;
+	struct tmpdir t;
 	struct conf_doc *doc;
 	char	 err[512], want[PATH_MAX + 64];
 	const char *text = "include \"inc/x.conf\"\n";
@@ -705,7 +682,7 @@ START_TEST(parse_file_errors_and_string_includes)
 	    sizeof(err)), -1);
 	ck_assert_str_eq(err, "/nonexistent/lbd.conf: No such file or "
 	    "directory");
-	tmp_make(&t);
+	tmpdir_make(&t, "conf");
 	ck_assert_int_eq(conf_parse_file(t.dir, &doc, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s: is a directory", t.dir);
 	ck_assert_str_eq(err, want);
@@ -720,7 +697,7 @@ START_TEST(parse_file_errors_and_string_includes)
 	conf_doc_free(doc);
 	ck_assert_int_eq(fchdir(cwd), 0);
 	close(cwd);
-	tmp_remove(&t);
+	tmpdir_remove(&t);
 }
 END_TEST
 
