@@ -520,11 +520,33 @@ struct rot {
  * writer turned out to be gone (the run ends). */
 typedef bool rotate_fn(struct rot *);
 
+/* The tailer has read a line of the file at path (lines carry their
+ * file's inode). */
+static bool
+tailer_reached(const struct seqcheck *s, const char *path)
+{
+	struct stat	 st;
+	int		 i;
+
+	if (stat(path, &st) == -1)
+		return false;
+	for (i = 0; i < s->ninos; i++)
+		if (s->ino[i] == (unsigned long)st.st_ino)
+			return true;
+	return false;
+}
+
+/* Renamed to a name the glob does not match: agentd(8) documents that a
+ * file rotated away before the tailer has opened it is not seen (on a
+ * loaded machine the writer can fill a whole file between two polls), so
+ * the live file is rotated only once the tailer has read from it. */
 static bool
 rotate_rename(struct rot *r)
 {
 	char	 old[300];
 
+	if (!tailer_reached(&r->s, r->log))
+		return true;
 	snprintf(old, sizeof(old), "%s.%zu", r->log, r->rotations);
 	if (rename(r->log, old) == 0)
 		r->rotations++;
