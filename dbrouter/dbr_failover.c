@@ -841,10 +841,13 @@ fo_evaluate(struct dbr_failover *fo)
 	if (fo->job != JOB_IDLE || d->stopping)
 		return;
 	now = fo_now(fo);
+	/* A writer marked down by a broken connection loses its writes at
+	 * once (they wait for a writer); only the monitor's own failed
+	 * checks (fall) make it a failover. */
 	if (w != NULL && !w->up) {
 		snprintf(fo->lost, sizeof(fo->lost), "%s", w->name);
 		fo_writer_set(d, NULL, "%s is down: %s", w->name, w->check_result);
-		if (conf->fo.enabled)
+		if (conf->fo.enabled && dbr_server_confirmed_down(w))
 			failover_begin(fo, w);
 		return;
 	}
@@ -856,8 +859,8 @@ fo_evaluate(struct dbr_failover *fo)
 	}
 	if (w == NULL) {
 		lost = fo->lost[0] ? dbr_server_find(d, fo->lost) : NULL;
-		if (conf->fo.enabled && lost != NULL && !lost->up &&
-		    now >= fo->next_failover) {
+		if (conf->fo.enabled && lost != NULL &&
+		    dbr_server_confirmed_down(lost) && now >= fo->next_failover) {
 			failover_begin(fo, lost);
 			return;
 		}
@@ -895,6 +898,15 @@ dbr_failover_checked(struct dbr_server *s, bool ok)
 	gauge_set(metric_with(d->fo->m_writer, (const char *const[]){
 	    s->name, NULL }), s == d->writer ? 1 : 0);
 	fo_evaluate(d->fo);
+}
+
+void
+dbr_failover_lost(struct dbr_server *s)
+{
+	struct dbr	*d = s->dbr;
+
+	if (d->fo != NULL && s == d->writer)
+		fo_evaluate(d->fo);
 }
 
 /* ---- switchover NAME [TIMEOUT] ---- */

@@ -28,6 +28,7 @@ struct dbr_mon {
 	int			 fd;		/* watched socket, or -1 */
 	enum mon_step		 step;
 	bool			 running;
+	bool			 again;		/* check again once this ends */
 	/* what the last call returned once it was done */
 	MYSQL			*ret_my;
 	int			 ret_int;
@@ -86,8 +87,10 @@ mon_finish(struct dbr_mon *m, bool ok, const char *why)
 	m->running = false;
 	ev_update_now(loop_of(m));
 	m->srv->check_ms = ev_now(loop_of(m)) - m->started;
+	ev_timer_start(loop_of(m), &m->interval, m->again ? 0 :
+	    conf->check_interval_ms);
+	m->again = false;
 	dbr_server_checked(m->srv, ok, why);
-	ev_timer_start(loop_of(m), &m->interval, conf->check_interval_ms);
 }
 
 static void
@@ -374,6 +377,18 @@ dbr_mon_new(struct dbr_server *s)
 	ev_timer_init(&m->lib_timer, mon_lib_timeout, m);
 	ev_timer_start(dbr_loop(s->dbr), &m->interval, 0);
 	return m;
+}
+
+void
+dbr_mon_check_now(struct dbr_mon *m)
+{
+	if (m == NULL)
+		return;
+	if (m->running) {
+		m->again = true;	/* this one may have begun before */
+		return;
+	}
+	ev_timer_start(loop_of(m), &m->interval, 0);
 }
 
 void

@@ -59,6 +59,7 @@
 #                            INSERT was acknowledged go to db_writer_acked
 #   db_writer_stop TAG       finish the current INSERT and stop
 #   db_writer_acked TAG      file of acknowledged ids (one a line)
+#   db_writer_errors TAG     file of "id message" for each failed INSERT
 #   db_writer_missing NAME TAG  acknowledged ids absent on NAME (none: empty)
 #   db_sysbench_prepare PORT [ARGS..]   sysbench oltp tables in sbtest as app
 #   db_sysbench_run HOST PORT TEST THREADS SECS [ARGS..]   run sysbench; prints
@@ -434,15 +435,15 @@ db_rebuild() {
 
 # Background loop: INSERT ids 1, 2, ... into app.w_TAG on PORT, log the acked.
 _db_writer() {
-	local tag=$1 port=$2 i=0 w=$T_DIR/writer-$1
+	local tag=$1 port=$2 i=0 w=$T_DIR/writer-$1 err
 	while [ ! -e "$w.stop" ]; do
 		i=$((i + 1))
-		if mariadb --no-defaults -h 127.0.0.1 -P "$port" -u app -papppass \
-		    --connect-timeout=2 -e "INSERT INTO app.w_$tag VALUES ($i)" \
-		    >/dev/null 2>&1; then
+		if err=$(mariadb --no-defaults -h 127.0.0.1 -P "$port" -u app -papppass \
+		    --connect-timeout=2 -e "INSERT INTO app.w_$tag VALUES ($i)" 2>&1); then
 			echo "$i" >> "$w.acked"
 		else
 			echo "$i" >> "$w.failed"
+			echo "$i $(printf '%s' "$err" | grep -v '^-*$' | tr '\n' ' ')" >> "$w.errors"
 		fi
 	done
 }
@@ -455,6 +456,7 @@ db_writer_start() {
 	rm -f "$w.stop"
 	: > "$w.acked"
 	: > "$w.failed"
+	: > "$w.errors"
 	# no inherited stdout: a caller's $(...) would wait for the loop's end
 	_db_writer "$tag" "$port" </dev/null >/dev/null 2>&1 &
 	echo "$!" > "$w.pid"
@@ -473,6 +475,9 @@ db_writer_stop() {
 
 # File listing writer TAG's acknowledged ids.
 db_writer_acked() { echo "$T_DIR/writer-$1.acked"; }
+
+# File of "id message" lines, one per INSERT of writer TAG that failed.
+db_writer_errors() { echo "$T_DIR/writer-$1.errors"; }
 
 # Ids writer TAG got acknowledged that server NAME does not have.
 db_writer_missing() {

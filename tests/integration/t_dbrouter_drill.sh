@@ -84,6 +84,17 @@ echo "# $new is the writer ${elapsed} ms after db1 was killed"
 ok "within 5 s (${elapsed} ms)" test "$elapsed" -le 5000
 n=$(acked)
 ok_wait "writes are acknowledged again through the router" 15 acked_more $((n + 20))
+# Passive health: the first connection to db1 that fails marks it down,
+# so new sessions' INSERTs wait (writer-wait) for the new primary instead
+# of being refused in the ~600 ms before the monitor's own verdict.
+echo "# INSERTs that failed around the kill: $(tr '\n' ';' < "$(db_writer_errors w)")"
+expect_eq "no session was answered 'connect: Connection refused'" \
+	"$(grep -c 'Connection refused' "$(db_writer_errors w)")" 0
+ok "at most the INSERT in flight at the kill failed" \
+	test "$(wc -l < "$(db_writer_errors w)")" -le 1
+expect_match "log: db1 marked down by a failed backend connection" \
+	"$(cat "$(daemon_log dbrouter)")" 'server db1 is down: a backend connection failed: .*\(passive'
+expect_match "status counts it" "$(ctl status)" '^server db1: .* passive downs 1, check: '
 
 wait "$reads_pid"; reads_rc=$?
 wait "$writes_pid"
@@ -106,6 +117,38 @@ ok_wait "db1 rejoins as a replica of $new" 20 \
 ok "the writer stayed $new" writer_is "$new"
 expect_eq "and answers through the router" \
 	"$(mariadb -h 127.0.0.1 -P $PORT -u app -papppass -N -B -e 'SELECT @@read_only, COUNT(*) > 0 FROM app.w_w')" "$(printf '0\t1')"
+
+# ---- a read in flight when its replica dies is run again ----
+# SLEEP keeps the read on the replica long enough to kill the replica
+# under it; nothing of its answer has reached the client, so dbrouter
+# runs it again elsewhere (retry of failed reads) and the client gets
+# its row, no error.
+slow_sql='SELECT SLEEP(3) AS s, 42 AS answer'
+slow_on() {
+	local r
+	for r in db1 db2 db3; do
+		[ "$r" = "$new" ] && continue
+		if [ "$(db_val "$r" "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = '$slow_sql'")" = 1 ]; then
+			SLOW_ON=$r
+			return 0
+		fi
+	done
+	return 1
+}
+replica_up() { ctl status | grep -Eq "^server $1: [^ ]+ up replica,"; }
+mariadb -h 127.0.0.1 -P $PORT -u app -papppass -N -B -e "$slow_sql" \
+	> "$T_DIR/slow.out" 2> "$T_DIR/slow.err" &
+slow_pid=$!
+ok_wait "the slow read runs on a replica" 10 slow_on
+db_kill "$SLOW_ON"
+pass "$SLOW_ON killed (SIGKILL) under the read"
+wait "$slow_pid"; slow_rc=$?
+expect_eq "the read is answered, no error ($(cat "$T_DIR/slow.err"))" "$slow_rc $(cat "$T_DIR/slow.out")" "$(printf '0 0\t42')"
+expect_match "log: it ran again" "$(cat "$(daemon_log dbrouter)")" \
+	"server $SLOW_ON failed \\(.*\\); COM_QUERY again"
+expect_match "$SLOW_ON marked down at once (passive)" "$(ctl status)" "^server $SLOW_ON: .* down .* passive downs 1, "
+db_start "$SLOW_ON" --read-only=1 || exit 1
+ok_wait "$SLOW_ON restarted: the monitor's checks bring it back (rise)" 10 replica_up "$SLOW_ON"
 
 stop_daemon dbrouter
 db_stop_all
