@@ -41,6 +41,7 @@ struct ctl_conn;
 struct dbr_failover_conf {
 	bool		 enabled;		/* failover yes|no */
 	bool		 semi_sync;		/* semi-sync yes|no */
+	bool		 lock;			/* failover-lock yes|no */
 	char		*repl_user;		/* replication-user */
 	char		*repl_password;		/* replication-password-file */
 	uint64_t	 timeout_ms;		/* failover-timeout */
@@ -57,6 +58,8 @@ int	 dbr_set_repl_password(struct conf_ctx *, const struct conf_stmt *,
 	    offsetof(type, member.enabled), 0, 0 },			\
 	{ "semi-sync", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_flag,	\
 	    offsetof(type, member.semi_sync), 0, 0 },			\
+	{ "failover-lock", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_flag, \
+	    offsetof(type, member.lock), 0, 0 },				\
 	{ "replication-user", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,		\
 	    dbr_set_repl_user, offsetof(type, member.repl_user), 0, 0 },	\
 	{ "replication-password-file", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,	\
@@ -175,6 +178,10 @@ struct dbr_client;
 enum dbr_admin { ADMIN_READY, ADMIN_DRAIN, ADMIN_MAINT };
 struct dbr_failover;
 
+/* failover-lock: what this dbrouter has of a server's named lock, over
+ * its monitor session (dbr_lock.c). */
+enum dbr_lock { LOCK_NONE, LOCK_HELD, LOCK_TAKEN };
+
 struct dbr_server {
 	struct dbr		*dbr;
 	struct dbr_server_conf	*conf;
@@ -211,6 +218,9 @@ struct dbr_server {
 	char			 fo_note[256];	/* why it is left alone */
 	uint64_t		 fo_touched;	/* a job changed it (ev_now) */
 	bool			 fo_fresh;	/* a good check since then */
+	enum dbr_lock		 fo_lock;	/* failover-lock */
+	bool			 fo_lock_release;	/* give it up */
+	bool			 fo_lock_asked_get;	/* GET_LOCK, not RELEASE */
 };
 
 struct dbr {
@@ -272,6 +282,14 @@ void	 dbr_server_lost(struct dbr_server *s, const char *why);
  * broken connection, which may be a one-off. */
 bool	 dbr_server_confirmed_down(const struct dbr_server *s);
 struct dbr_server *dbr_server_find(struct dbr *, const char *name);
+
+/* dbr_lock.c: failover-lock, run by the monitor as part of each check.
+ * The statement for s's lock this check (GET_LOCK, RELEASE_LOCK), or
+ * NULL; then its answer (NULL: SQL NULL or no row). */
+const char *dbr_lock_sql(struct dbr_server *s);
+void	 dbr_lock_result(struct dbr_server *s, const char *value);
+/* The monitor's session to s ended: the server released the lock. */
+void	 dbr_lock_dropped(struct dbr_server *s);
 
 /* dbr_admin.c: dbrouter's own ctl commands. */
 extern const struct ctl_command dbr_commands[];

@@ -44,6 +44,10 @@
 #   db_read_only NAME 0|1    SET GLOBAL read_only and keep it across restarts
 #   db_keep_read_only NAME 0|1  only the "across restarts" part (role.cnf)
 #   db_change_master_sql PORT   the CHANGE MASTER TO ... for a primary on PORT
+#   db_router_conf NAME..    dbrouter.conf lines: a server per NAME (TCP),
+#                            the monitor as db_users' dbrouter (its password
+#                            file made in $T_DIR), checks every 300ms, fall
+#                            2, rise 2
 #   db_slave_running NAME    both replication threads say Yes
 #   db_semisync NAME         enable semi-sync master+slave at run time
 #   db_gtid NAME             @@gtid_current_pos
@@ -349,6 +353,18 @@ GRANT PROCESS, RELOAD, BINLOG MONITOR, SLAVE MONITOR, REPLICATION SLAVE ADMIN,
 	ON *.* TO 'dbrouter'@'%';
 CREATE USER 'repl'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('replpass');
 GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%';"
+}
+
+# dbrouter.conf lines for servers NAME.. and a quick monitor.
+db_router_conf() {
+	local s
+	printf 'routerpass\n' > "$T_DIR/monitor.pw"
+	chmod 600 "$T_DIR/monitor.pw"
+	for s in "$@"; do
+		echo "server \"$s\" \"127.0.0.1:$(db_port "$s")\""
+	done
+	printf 'monitor-user "dbrouter"\nmonitor-password-file "%s"\n' "$T_DIR/monitor.pw"
+	printf 'check-interval 300ms\ncheck-timeout 250ms\nfall 2\nrise 2\n'
 }
 
 # SQL that points a server at the primary on 127.0.0.1:PORT by GTID.
