@@ -72,7 +72,7 @@ db_sysbench_run 127.0.0.1 $PORT oltp_write_only 2 14 --mysql-ignore-errors=all \
 	> "$T_DIR/writes.out" 2>&1 &
 writes_pid=$!
 db_writer_start w $PORT || exit 1
-ok_wait "the writer gets INSERTs acknowledged through the router" 10 acked_more 50
+ok_wait "the writer gets INSERTs acknowledged through the router" 30 acked_more 50
 
 # ---- the primary dies ----
 db_kill db1
@@ -136,19 +136,50 @@ slow_on() {
 	return 1
 }
 replica_up() { ctl status | grep -Eq "^server $1: [^ ]+ up replica,"; }
+passive_downs() { ctl status | sed -n "s/^server $1: .*, passive downs \([0-9]*\), .*/\1/p"; }
 mariadb -h 127.0.0.1 -P $PORT -u app -papppass -N -B -e "$slow_sql" \
 	> "$T_DIR/slow.out" 2> "$T_DIR/slow.err" &
 slow_pid=$!
 ok_wait "the slow read runs on a replica" 10 slow_on
+before=$(passive_downs "$SLOW_ON")
 db_kill "$SLOW_ON"
 pass "$SLOW_ON killed (SIGKILL) under the read"
 wait "$slow_pid"; slow_rc=$?
 expect_eq "the read is answered, no error ($(cat "$T_DIR/slow.err"))" "$slow_rc $(cat "$T_DIR/slow.out")" "$(printf '0 0\t42')"
 expect_match "log: it ran again" "$(cat "$(daemon_log dbrouter)")" \
 	"server $SLOW_ON failed \\(.*\\); COM_QUERY again"
-expect_match "$SLOW_ON marked down at once (passive)" "$(ctl status)" "^server $SLOW_ON: .* down .* passive downs 1, "
+ok "$SLOW_ON marked down at once (passive)" eval "ctl status | grep -q '^server $SLOW_ON: [^ ]* down ' && [ \"\$(passive_downs $SLOW_ON)\" = $((before + 1)) ]"
 db_start "$SLOW_ON" --read-only=1 || exit 1
 ok_wait "$SLOW_ON restarted: the monitor's checks bring it back (rise)" 10 replica_up "$SLOW_ON"
+
+# ---- a refusal is an answer: no reason to mark a server down ----
+# At a connection limit the server answers the login with an error
+# (max_connections, here app's own MAX_USER_CONNECTIONS 1, which an app
+# session held directly fills; set without binlog, as admin writes on a
+# replica must be): it is up. The reads it refuses go to the primary, and
+# it stays up. (The other replica drained: the reads are for $SLOW_ON
+# once its lag is known.)
+for r in db1 db2 db3; do
+	[ "$r" != "$new" ] && [ "$r" != "$SLOW_ON" ] && ok "drain $r" ctl server drain "$r"
+done
+ok_wait "$SLOW_ON's lag is known" 10 eval "ctl status | grep -Eq '^server $SLOW_ON: .* lag [0-9]+s,'"
+db_sql "$SLOW_ON" "SET sql_log_bin=0; ALTER USER 'app'@'%' WITH MAX_USER_CONNECTIONS 1"
+mariadb -h 127.0.0.1 -P "$(db_port "$SLOW_ON")" -u app -papppass -e 'DO SLEEP(60)' >/dev/null 2>&1 &
+hog_pid=$!
+hog_id() {
+	HOG_ID=$(db_val "$SLOW_ON" "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO = 'DO SLEEP(60)'")
+	[ -n "$HOG_ID" ]
+}
+ok_wait "an app session takes the only connection app may have on $SLOW_ON" 10 hog_id
+answers=$(for i in 1 2 3 4; do
+	mariadb -h 127.0.0.1 -P $PORT -u app -papppass -N -B -e 'SELECT 42' 2>&1
+done | tr '\n' ' ')
+expect_eq "reads are answered while $SLOW_ON refuses connections" "$answers" "42 42 42 42 "
+expect_match "log: $SLOW_ON refused a backend connection" "$(cat "$(daemon_log dbrouter)")" \
+	"server $SLOW_ON: backend connection for app: .*max_user_connections"
+ok "$SLOW_ON stays up: no passive down for it" eval "ctl status | grep -q '^server $SLOW_ON: [^ ]* up ' && [ \"\$(passive_downs $SLOW_ON)\" = $((before + 1)) ]"
+db_sql "$SLOW_ON" "KILL $HOG_ID; SET sql_log_bin=0; ALTER USER 'app'@'%' WITH MAX_USER_CONNECTIONS 0"
+wait "$hog_pid"
 
 stop_daemon dbrouter
 db_stop_all
