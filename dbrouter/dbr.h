@@ -41,6 +41,7 @@ struct ctl_conn;
 struct dbr_failover_conf {
 	bool		 enabled;		/* failover yes|no */
 	bool		 semi_sync;		/* semi-sync yes|no */
+	bool		 lock;			/* failover-lock yes|no */
 	char		*repl_user;		/* replication-user */
 	char		*repl_password;		/* replication-password-file */
 	uint64_t	 timeout_ms;		/* failover-timeout */
@@ -57,6 +58,8 @@ int	 dbr_set_repl_password(struct conf_ctx *, const struct conf_stmt *,
 	    offsetof(type, member.enabled), 0, 0 },			\
 	{ "semi-sync", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_flag,	\
 	    offsetof(type, member.semi_sync), 0, 0 },			\
+	{ "failover-lock", 1, 1, CONF_BLOCK_NONE, CONF_ONCE, conf_set_flag, \
+	    offsetof(type, member.lock), 0, 0 },				\
 	{ "replication-user", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,		\
 	    dbr_set_repl_user, offsetof(type, member.repl_user), 0, 0 },	\
 	{ "replication-password-file", 1, 1, CONF_BLOCK_NONE, CONF_ONCE,	\
@@ -175,6 +178,10 @@ struct dbr_client;
 enum dbr_admin { ADMIN_READY, ADMIN_DRAIN, ADMIN_MAINT };
 struct dbr_failover;
 
+/* failover-lock: what this dbrouter has of a server's named lock, over
+ * its monitor session (dbr_lock.c). */
+enum dbr_lock { LOCK_NONE, LOCK_HELD, LOCK_TAKEN };
+
 struct dbr_server {
 	struct dbr		*dbr;
 	struct dbr_server_conf	*conf;
@@ -197,6 +204,12 @@ struct dbr_server {
 	uint64_t		 queries_prev;	/* at the last rate tick */
 	double			 qps;
 	uint64_t		 connect_failures;
+	/* passive health: a backend connection to it failed on the network
+	 * (connect refused, reset, timed out; lost mid-command) and it was
+	 * marked down before the monitor could tell */
+	uint64_t		 lost_at;	/* ev_now of the last, or 0 */
+	uint64_t		 passive_downs;
+	struct ev_deferred	 lost_kick;	/* the rest, from the loop */
 	uint64_t		 lag_ok_at;	/* ev_now: lag last within max-lag */
 	struct metric_series	*m_queries[2];	/* by slot, looked up once */
 	/* ---- failover: this server's part (dbr_failover.c) ---- */
@@ -205,6 +218,9 @@ struct dbr_server {
 	char			 fo_note[256];	/* why it is left alone */
 	uint64_t		 fo_touched;	/* a job changed it (ev_now) */
 	bool			 fo_fresh;	/* a good check since then */
+	enum dbr_lock		 fo_lock;	/* failover-lock */
+	bool			 fo_lock_release;	/* give it up */
+	bool			 fo_lock_asked_get;	/* GET_LOCK, not RELEASE */
 };
 
 struct dbr {
@@ -233,6 +249,7 @@ struct dbr {
 	struct metric		*m_read_only;
 	struct metric		*m_lag;
 	struct metric		*m_checks;	/* {server, result} */
+	struct metric		*m_passive;	/* {server} */
 	/* ---- failover: the seam with routing ----
 	 * writer: the server writes go to, NULL while there is none (no
 	 * primary seen yet, or mid-failover); writer_gen grows by one at
@@ -252,9 +269,27 @@ dbr_loop(struct dbr *d)
 /* dbr_monitor.c: checks every check-interval, never blocking the loop. */
 struct dbr_mon	*dbr_mon_new(struct dbr_server *);
 void	 dbr_mon_free(struct dbr_mon *);
+/* Check now (or as soon as the running one ends), not at the interval. */
+void	 dbr_mon_check_now(struct dbr_mon *);
 /* A check ended: ok, or why not (the monitor's own words). */
 void	 dbr_server_checked(struct dbr_server *, bool ok, const char *why);
+/* Passive health: a backend connection to s failed on the network (why).
+ * s is down at once; its idle connections close, the sessions waiting
+ * on it look again and the monitor checks it, from the loop. The
+ * monitor's checks (rise) bring it back. */
+void	 dbr_server_lost(struct dbr_server *s, const char *why);
+/* The monitor's own failed checks say s is down (fall): more than one
+ * broken connection, which may be a one-off. */
+bool	 dbr_server_confirmed_down(const struct dbr_server *s);
 struct dbr_server *dbr_server_find(struct dbr *, const char *name);
+
+/* dbr_lock.c: failover-lock, run by the monitor as part of each check.
+ * The statement for s's lock this check (GET_LOCK, RELEASE_LOCK), or
+ * NULL; then its answer (NULL: SQL NULL or no row). */
+const char *dbr_lock_sql(struct dbr_server *s);
+void	 dbr_lock_result(struct dbr_server *s, const char *value);
+/* The monitor's session to s ended: the server released the lock. */
+void	 dbr_lock_dropped(struct dbr_server *s);
 
 /* dbr_admin.c: dbrouter's own ctl commands. */
 extern const struct ctl_command dbr_commands[];
@@ -277,9 +312,10 @@ struct dbr_bconn_ops {
 	/* New bytes in bc->in. */
 	void	(*input)(struct dbr_bconn *, void *arg);
 	/* Broken: the connection is already closed and freed (compare the
-	 * pointer, never follow it); srv is the server it was to. */
+	 * pointer, never follow it); srv is the server it was to; net: the
+	 * network failed (reset, closed, timed out), not the protocol. */
 	void	(*failed)(struct dbr_bconn *, struct dbr_server *srv,
-		    const char *why, void *arg);
+		    const char *why, bool net, void *arg);
 };
 
 enum dbr_bc_state {
@@ -308,6 +344,7 @@ struct dbr_bconn {
 	uint8_t			 seq;		/* next in the login exchange */
 	uint8_t			 scramble[MYSQL_SCRAMBLE_LEN];	/* greeting's */
 	bool			 paused;	/* owner's output is full */
+	bool			 net_failed;	/* bc_fail: the network's fault */
 };
 
 /* A connection for the session (ops, arg): an idle pooled one with the
@@ -324,6 +361,8 @@ void	 dbr_bconn_close(struct dbr_bconn *);
 void	 dbr_bconn_send(struct dbr_bconn *);
 /* Close every connection of s (server removed, or shutting down). */
 void	 dbr_bconns_close_all(struct dbr_server *);
+/* Close s's pooled connections (s is down: they are likely dead too). */
+void	 dbr_bconns_close_idle(struct dbr_server *);
 unsigned dbr_bconns_busy(const struct dbr_server *);
 
 /* ---- client sessions (dbr_client.c, dbr_route.c) ---- */
@@ -348,6 +387,8 @@ int	 dbr_failover_start(struct dbr *, char *err, size_t errlen);
 void	 dbr_failover_reload(struct dbr *, struct dbr_conf *newconf);
 /* After every check of s, once its state is updated. */
 void	 dbr_failover_checked(struct dbr_server *s, bool ok);
+/* s was marked down passively: see to the writer (from the loop). */
+void	 dbr_failover_lost(struct dbr_server *s);
 void	 dbr_failover_status(struct dbr *, struct ctl_conn *);
 void	 dbr_failover_free(struct dbr *);
 /* ctl: switchover NAME [TIMEOUT] (in dbr_admin.c's table) */

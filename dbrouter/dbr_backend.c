@@ -106,6 +106,33 @@ dbr_bconn_close(struct dbr_bconn *bc)
 	dbr_server_slot_free(s);
 }
 
+static bool
+bc_logging_in(const struct dbr_bconn *bc)
+{
+	return bc->state == BC_CONNECTING || bc->state == BC_GREETING ||
+	    bc->state == BC_TLS || bc->state == BC_AUTH;
+}
+
+/* The errors of a server that is gone or unreachable. */
+static bool
+net_errno(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+	case ECONNRESET:
+	case ECONNABORTED:
+	case ETIMEDOUT:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case EPIPE:
+	case ENOENT:		/* a unix socket gone with its server */
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Broken: tell the owner, if there is one, after it is gone. */
 static void
 bc_fail(struct dbr_bconn *bc, const char *fmt, ...)
@@ -118,23 +145,42 @@ bc_fail(struct dbr_bconn *bc, const char *fmt, ...)
 	void		*arg = bc->arg;
 	bool		 owned = bc->state != BC_IDLE &&
 			    bc->state != BC_RESETTING;
+	bool		 net = bc->net_failed;
 	char		 why[256];
 	va_list		 ap;
 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	if (bc->state == BC_CONNECTING || bc->state == BC_GREETING ||
-	    bc->state == BC_TLS || bc->state == BC_AUTH) {
+	if (bc_logging_in(bc)) {
 		bc->srv->connect_failures++;
 		log_warnx("server %s: backend connection for %s: %s",
 		    bc->srv->name, bc->id.user, why);
+		/* the server did not take a connection: passive health (an
+		 * ERR it sent, max_connections or a login refused, is an
+		 * answer and says it is up) */
+		if (net)
+			dbr_server_lost(srv, why);
 	} else
 		log_debug("server %s: backend connection %u: %s",
 		    bc->srv->name, bc->thread_id, why);
 	dbr_bconn_close(bc);
 	if (owned && ops != NULL)
-		ops->failed(bc, srv, why, arg);
+		ops->failed(bc, srv, why, net, arg);
+}
+
+/* The same, for a failure of the network (err: the errno, or 0 for a
+ * close or a timeout); an errno the network did not cause (EMFILE,
+ * ENOMEM, a TLS error) is an ordinary failure. */
+static void
+bc_net_fail(struct dbr_bconn *bc, int err, const char *what)
+{
+	bc->net_failed = err == 0 || net_errno(err);
+	if (err != 0)
+		bc_fail(bc, "%s: %s", what, bc->tls != NULL ?
+		    tls_conn_error(bc->tls) : strerror(err));
+	else
+		bc_fail(bc, "%s", what);
 }
 
 static void
@@ -149,19 +195,13 @@ bc_timeout(struct ev_loop *loop, void *arg)
 		dbr_bconn_close(bc);
 		return;
 	}
-	bc_fail(bc, "no answer within connect-timeout");
+	bc_net_fail(bc, 0, "no answer within connect-timeout");
 }
 
 static struct stream
 bc_stream(const struct dbr_bconn *bc)
 {
 	return (struct stream){ .fd = bc->fd, .tls = bc->tls };
-}
-
-static const char *
-bc_io_error(const struct dbr_bconn *bc)
-{
-	return bc->tls != NULL ? tls_conn_error(bc->tls) : strerror(errno);
 }
 
 static void
@@ -186,7 +226,7 @@ dbr_bconn_send(struct dbr_bconn *bc)
 	unsigned	 want;
 
 	if (stream_flush(&st, &bc->out, &want) == STREAM_ERROR) {
-		bc_fail(bc, "write: %s", bc_io_error(bc));
+		bc_net_fail(bc, errno, "write");
 		return;
 	}
 	bc_watch(bc);
@@ -278,7 +318,7 @@ bc_tls(struct dbr_bconn *bc)
 
 	if (bc->tls == NULL) {
 		if (stream_flush(&st, &bc->out, &want) == STREAM_ERROR) {
-			bc_fail(bc, "write: %s", strerror(errno));
+			bc_net_fail(bc, errno, "write");
 			return;
 		}
 		if (buf_used(&bc->out) > 0) {
@@ -482,7 +522,7 @@ bc_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 	}
 	if (bc->state == BC_CONNECTING) {
 		if (net_connect_finish(fd) == -1) {
-			bc_fail(bc, "connect: %s", strerror(errno));
+			bc_net_fail(bc, errno, "connect");
 			return;
 		}
 		bc->state = BC_GREETING;
@@ -494,11 +534,11 @@ bc_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 		return;		/* input comes on the next wake-up */
 	}
 	if ((rv = stream_fill(&st, &bc->in, &want)) == STREAM_ERROR) {
-		bc_fail(bc, "read: %s", bc_io_error(bc));
+		bc_net_fail(bc, errno, "read");
 		return;
 	}
 	if (rv == 0) {
-		bc_fail(bc, "the server closed the connection");
+		bc_net_fail(bc, 0, "the server closed the connection");
 		return;
 	}
 	if (bc->state == BC_OWNED)
@@ -545,8 +585,12 @@ bc_connect(struct dbr_server *s, const struct dbr_ident *id, char *why,
 	ev_timer_init(&bc->timer, bc_timeout, bc);
 	ev_deferred_init(&bc->kick, bc_kick, bc);
 	if ((bc->fd = net_connect(&s->conf->addr, why, whylen)) == -1) {
+		int	 err = errno;
+
 		s->connect_failures++;
 		free(bc);
+		if (net_errno(err))
+			dbr_server_lost(s, why);
 		return NULL;
 	}
 	net_set_nodelay(bc->fd);
@@ -640,6 +684,13 @@ dbr_bconns_close_all(struct dbr_server *s)
 {
 	while (s->conns != NULL)
 		bc_fail(s->conns, "closed by dbrouter");
+}
+
+void
+dbr_bconns_close_idle(struct dbr_server *s)
+{
+	while (s->idle != NULL)
+		bc_free(s->idle);
 }
 
 unsigned

@@ -303,6 +303,7 @@ dbr_conf_load(const struct conf_stmt *root, struct conf_ctx *ctx)
 	conf->connect_timeout_ms = 2000;
 	/* ---- failover ---- */
 	conf->fo.timeout_ms = 10000;
+	conf->fo.lock = true;
 	conf->fo.switchover_timeout_ms = 10000;
 	if (conf_apply(ctx, root, dbr_directives, conf) == 0) {
 		if (conf->nservers == 0)

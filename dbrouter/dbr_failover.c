@@ -38,6 +38,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "ctl.h"
@@ -841,10 +843,14 @@ fo_evaluate(struct dbr_failover *fo)
 	if (fo->job != JOB_IDLE || d->stopping)
 		return;
 	now = fo_now(fo);
+	/* A writer marked down by a broken connection loses its writes at
+	 * once (they wait for a writer); only the monitor's own failed
+	 * checks (fall) make it a failover. */
 	if (w != NULL && !w->up) {
 		snprintf(fo->lost, sizeof(fo->lost), "%s", w->name);
 		fo_writer_set(d, NULL, "%s is down: %s", w->name, w->check_result);
-		if (conf->fo.enabled)
+		if (conf->fo.enabled && dbr_lock_may_act(fo) &&
+		    dbr_server_confirmed_down(w))
 			failover_begin(fo, w);
 		return;
 	}
@@ -856,14 +862,16 @@ fo_evaluate(struct dbr_failover *fo)
 	}
 	if (w == NULL) {
 		lost = fo->lost[0] ? dbr_server_find(d, fo->lost) : NULL;
-		if (conf->fo.enabled && lost != NULL && !lost->up &&
-		    now >= fo->next_failover) {
+		if (conf->fo.enabled && dbr_lock_may_act(fo) && lost != NULL &&
+		    dbr_server_confirmed_down(lost) && now >= fo->next_failover) {
 			failover_begin(fo, lost);
 			return;
 		}
 		writer_pick(fo);
 		return;
 	}
+	if (!dbr_lock_may_act(fo))
+		return;		/* a standby repairs nothing */
 	for (i = 0; conf->fo.enabled && i < d->nservers; i++)
 		if (fo_needs_rejoin(d, d->servers[i]) &&
 		    (d->servers[i]->role == ROLE_PRIMARY ||
@@ -894,7 +902,17 @@ dbr_failover_checked(struct dbr_server *s, bool ok)
 		s->fo_fresh = true;
 	gauge_set(metric_with(d->fo->m_writer, (const char *const[]){
 	    s->name, NULL }), s == d->writer ? 1 : 0);
+	dbr_lock_tally(d->fo);
 	fo_evaluate(d->fo);
+}
+
+void
+dbr_failover_lost(struct dbr_server *s)
+{
+	struct dbr	*d = s->dbr;
+
+	if (d->fo != NULL && s == d->writer)
+		fo_evaluate(d->fo);
 }
 
 /* ---- switchover NAME [TIMEOUT] ---- */
@@ -967,6 +985,12 @@ cmd_switchover(struct ctl_conn *cc, int argc, char **argv, void *arg)
 		    "configuration");
 		return;
 	}
+	if (!dbr_lock_may_act(fo)) {
+		ctl_reply_error(cc, "switchover: standby: another dbrouter "
+		    "holds the failover lock (here on %d of %d running "
+		    "servers); ask that one", fo->lock_held, fo->lock_running);
+		return;
+	}
 	if (w == NULL) {
 		ctl_reply_error(cc, "switchover: no writer to switch over from");
 		return;
@@ -1036,8 +1060,13 @@ dbr_failover_start(struct dbr *d, char *err, size_t errlen)
 	    (const char *const[]){ "server", NULL });
 	fo->m_writer_changes = metrics_counter(m, "writer_changes_total",
 	    "Times the writer changed (none counts as a writer).", NULL);
+	fo->m_lock = metrics_gauge(m, "failover_lock",
+	    "1 when this dbrouter may fail over: failover-lock held on a "
+	    "majority of the running servers, or not used.", NULL);
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));	/* back-off */
 	if (fo->m_failovers == NULL || fo->m_switchovers == NULL ||
-	    fo->m_writer == NULL || fo->m_writer_changes == NULL)
+	    fo->m_writer == NULL || fo->m_writer_changes == NULL ||
+	    fo->m_lock == NULL)
 		return seterr(err, errlen, "metrics registration failed");
 	for (i = 0; i < sizeof(results) / sizeof(results[0]); i++) {
 		counter_add(metric_with(fo->m_failovers,
@@ -1079,6 +1108,7 @@ dbr_failover_status(struct dbr *d, struct ctl_conn *cc)
 	ctl_printf(cc, "failover: %s, semi-sync %s, %s\n",
 	    d->conf->fo.enabled ? "on" : "off",
 	    d->conf->fo.semi_sync ? "on" : "off", fo->state);
+	dbr_lock_status(d, cc);
 	ctl_printf(cc, "last failover: %s\n", fo->last[0] ? fo->last : "none");
 	for (i = 0; i < d->nservers; i++)
 		if (d->servers[i]->fo_note[0])

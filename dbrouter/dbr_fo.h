@@ -87,6 +87,12 @@ struct dbr_failover {
 	struct metric	*m_switchovers;	/* {result} */
 	struct metric	*m_writer;	/* {server} */
 	struct metric	*m_writer_changes;
+	/* failover-lock (dbr_lock.c) */
+	int		 lock_held, lock_running;	/* at the last tally */
+	bool		 lock_majority;	/* this one may fail over */
+	bool		 lock_refused;	/* a GET_LOCK said 0 since the tally */
+	uint64_t	 lock_retry_at;	/* no GET_LOCK before (ev_now) */
+	struct metric	*m_lock;
 };
 
 struct fo_phase_ops {
@@ -124,6 +130,12 @@ void		 fo_job_end(struct dbr_failover *, bool ok, const char *fmt, ...)
  * ex-primary, whose gtid_slave_pos is taken from its binlog first. */
 void		 fo_add_repoint(struct dbr_failover *, struct dbr_sql *q,
 		    const char *primary, bool ex);
+
+/* failover-lock (dbr_lock.c): count the locks after a check; may this
+ * dbrouter fail over, repair, switch over (always, without the lock)? */
+void		 dbr_lock_tally(struct dbr_failover *);
+bool		 dbr_lock_may_act(const struct dbr_failover *);
+void		 dbr_lock_status(struct dbr *, struct ctl_conn *);
 
 /* Repairs (dbr_repair.c). */
 bool		 fo_needs_rejoin(struct dbr *, struct dbr_server *);

@@ -17,9 +17,10 @@
 			"@@gtid_slave_pos, @@gtid_binlog_pos"
 #define SLAVE_QUERY	"SHOW SLAVE STATUS"
 
-/* The steps of a check, in order; connect only without a session. */
+/* The steps of a check, in order; connect only without a session, the
+ * failover lock's statement only when dbr_lock_sql has one. */
 enum mon_step { S_CONNECT, S_QUERY_VARS, S_STORE_VARS, S_QUERY_SLAVE,
-	S_STORE_SLAVE, S_DONE };
+	S_STORE_SLAVE, S_QUERY_LOCK, S_STORE_LOCK, S_DONE };
 
 struct dbr_mon {
 	struct dbr_server	*srv;
@@ -28,10 +29,12 @@ struct dbr_mon {
 	int			 fd;		/* watched socket, or -1 */
 	enum mon_step		 step;
 	bool			 running;
+	bool			 again;		/* check again once this ends */
 	/* what the last call returned once it was done */
 	MYSQL			*ret_my;
 	int			 ret_int;
 	MYSQL_RES		*res;
+	const char		*lock_sql;	/* this check's, or NULL */
 	struct dbr_health	 h;		/* being filled */
 	uint64_t		 started;
 	struct ev_timer		 interval;	/* next check */
@@ -68,6 +71,7 @@ mon_disconnect(struct dbr_mon *m)
 	}
 	m->connected = false;
 	ev_timer_stop(loop_of(m), &m->lib_timer);
+	dbr_lock_dropped(m->srv);	/* the server let go of it */
 }
 
 static void
@@ -86,8 +90,10 @@ mon_finish(struct dbr_mon *m, bool ok, const char *why)
 	m->running = false;
 	ev_update_now(loop_of(m));
 	m->srv->check_ms = ev_now(loop_of(m)) - m->started;
+	ev_timer_start(loop_of(m), &m->interval, m->again ? 0 :
+	    conf->check_interval_ms);
+	m->again = false;
 	dbr_server_checked(m->srv, ok, why);
-	ev_timer_start(loop_of(m), &m->interval, conf->check_interval_ms);
 }
 
 static void
@@ -163,6 +169,19 @@ take_slave(struct dbr_mon *m)
 	return 0;
 }
 
+/* The failover lock's statement: one value. */
+static int
+take_lock(struct dbr_mon *m)
+{
+	MYSQL_ROW	 row;
+
+	if (mysql_num_fields(m->res) != 1)
+		return -1;
+	row = mysql_fetch_row(m->res);
+	dbr_lock_result(m->srv, row != NULL ? row[0] : NULL);
+	return 0;
+}
+
 /* Start the current step: the library's wait status (0: done). */
 static int
 step_start(struct dbr_mon *m)
@@ -181,8 +200,12 @@ step_start(struct dbr_mon *m)
 	case S_QUERY_SLAVE:
 		return mysql_real_query_start(&m->ret_int, m->my, SLAVE_QUERY,
 		    strlen(SLAVE_QUERY));
+	case S_QUERY_LOCK:
+		return mysql_real_query_start(&m->ret_int, m->my, m->lock_sql,
+		    strlen(m->lock_sql));
 	case S_STORE_VARS:
 	case S_STORE_SLAVE:
+	case S_STORE_LOCK:
 		return mysql_store_result_start(&m->res, m->my);
 	case S_DONE:
 		break;
@@ -198,9 +221,11 @@ step_cont(struct dbr_mon *m, int ready)
 		return mysql_real_connect_cont(&m->ret_my, m->my, ready);
 	case S_QUERY_VARS:
 	case S_QUERY_SLAVE:
+	case S_QUERY_LOCK:
 		return mysql_real_query_cont(&m->ret_int, m->my, ready);
 	case S_STORE_VARS:
 	case S_STORE_SLAVE:
+	case S_STORE_LOCK:
 		return mysql_store_result_cont(&m->res, m->my, ready);
 	case S_DONE:
 		break;
@@ -224,19 +249,23 @@ step_done(struct dbr_mon *m)
 		break;
 	case S_QUERY_VARS:
 	case S_QUERY_SLAVE:
+	case S_QUERY_LOCK:
 		if (m->ret_int != 0) {
 			mon_fail(m, m->step == S_QUERY_VARS ? "variables" :
-			    "replica status");
+			    m->step == S_QUERY_SLAVE ? "replica status" :
+			    "failover lock");
 			return -1;
 		}
 		break;
 	case S_STORE_VARS:
 	case S_STORE_SLAVE:
+	case S_STORE_LOCK:
 		if (m->res == NULL) {
 			mon_fail(m, "result");
 			return -1;
 		}
-		rv = m->step == S_STORE_VARS ? take_vars(m) : take_slave(m);
+		rv = m->step == S_STORE_VARS ? take_vars(m) :
+		    m->step == S_STORE_SLAVE ? take_slave(m) : take_lock(m);
 		mysql_free_result(m->res);
 		m->res = NULL;
 		if (rv == -1) {
@@ -290,6 +319,9 @@ mon_run(struct dbr_mon *m, int status)
 		if (step_done(m) == -1)
 			return;
 		m->step++;
+		if (m->step == S_QUERY_LOCK &&
+		    (m->lock_sql = dbr_lock_sql(m->srv)) == NULL)
+			m->step = S_DONE;
 		if (m->step == S_DONE) {
 			mon_finish(m, true, "ok");
 			return;
@@ -374,6 +406,18 @@ dbr_mon_new(struct dbr_server *s)
 	ev_timer_init(&m->lib_timer, mon_lib_timeout, m);
 	ev_timer_start(dbr_loop(s->dbr), &m->interval, 0);
 	return m;
+}
+
+void
+dbr_mon_check_now(struct dbr_mon *m)
+{
+	if (m == NULL)
+		return;
+	if (m->running) {
+		m->again = true;	/* this one may have begun before */
+		return;
+	}
+	ev_timer_start(loop_of(m), &m->interval, 0);
 }
 
 void

@@ -43,7 +43,7 @@
 static void	slot_ready(struct dbr_bconn *, void *);
 static void	slot_input(struct dbr_bconn *, void *);
 static void	slot_failed(struct dbr_bconn *, struct dbr_server *,
-		    const char *, void *);
+		    const char *, bool, void *);
 static void	route_go(struct dbr_client *);
 static void	route_step(struct dbr_client *);
 
@@ -670,6 +670,11 @@ route_go(struct dbr_client *c)
 		return;		/* still logging in: slot_ready */
 	}
 	sl->bc = dbr_bconn_get(s, &c->id, &slot_ops, c, why, sizeof(why));
+	if (sl->bc == NULL && !s->up) {
+		/* refused at once: s is down now (passive), choose again */
+		route_go(c);
+		return;
+	}
 	if (sl->bc == NULL) {
 		if (s->nconns >= d->conf->backend_max) {
 			if (waited_out(c)) {
@@ -1222,9 +1227,69 @@ slot_ready(struct dbr_bconn *bc, void *arg)
 		route_step(c);
 }
 
+/* The current command's class, flags and hint; false for a command
+ * that is not a statement (or a statement the classifier did not see). */
+static bool
+command_class(const struct dbr_client *c, enum qc_class *cls,
+    unsigned *flags, enum ql_hint *hint)
+{
+	const struct cl_stmt *st = c->cmd_stmt;
+	uint8_t		 cmd = cmd_code(c);
+
+	if (cmd == MYSQL_COM_QUERY && c->qc_valid) {
+		*cls = c->qc.cls;
+		*flags = c->qc.flags;
+		*hint = c->qc.hint;
+	} else if (cmd == MYSQL_COM_STMT_EXECUTE && st != NULL &&
+	    !st->long_data) {
+		*cls = st->cls;
+		*flags = st->flags;
+		*hint = st->hint;
+	} else
+		return false;
+	return true;
+}
+
+/* A read that may run again on another server once its answer was lost
+ * (MaxScale's retry_failed_reads): a plain read in autocommit, outside a
+ * transaction, in a session that is not pinned; nothing that depends on
+ * the connection it ran on (FOUND_ROWS, locks, FOR UPDATE). Writes are
+ * never run twice: their outcome is unknown. */
+static bool
+read_retryable(const struct dbr_client *c)
+{
+	enum qc_class	 cls;
+	unsigned	 flags;
+	enum ql_hint	 hint;
+
+	if (c->pinned || c->in_trans || c->autocommit_off ||
+	    !command_class(c, &cls, &flags, &hint))
+		return false;
+	return cls == QC_READ && (flags & (QC_PRIMARY | QC_PREV_BACKEND |
+	    QC_PIN | QC_MULTI | QC_UNTERMINATED | QC_REPLAY)) == 0;
+}
+
+/* Where a command runs again after slot failed on srv. */
+static int
+retry_target(struct dbr_client *c, int failed, const struct dbr_server *srv)
+{
+	enum qc_class	 cls;
+	unsigned	 flags;
+	enum ql_hint	 hint;
+
+	/* a replica still up failed on its own: the primary answers */
+	if (failed == SLOT_REPLICA && usable(srv))
+		return SLOT_PRIMARY;
+	/* a read goes where it would go now: another replica, or the
+	 * writer (waiting writer-wait for one) */
+	if (read_retryable(c) && command_class(c, &cls, &flags, &hint))
+		return target_for(c, cls, flags, hint);
+	return failed;
+}
+
 static void
 slot_failed(struct dbr_bconn *bc, struct dbr_server *srv, const char *why,
-    void *arg)
+    bool net, void *arg)
 {
 	struct dbr_client *c = arg;
 	int		 i = slot_of(c, bc);
@@ -1239,6 +1304,10 @@ slot_failed(struct dbr_bconn *bc, struct dbr_server *srv, const char *why,
 	snprintf(name, sizeof(name), "%s", srv->name);
 	c->slot[i].bc = NULL;		/* already closed */
 	slot_release(c, i, false);
+	/* lost mid-command on the network: passive health (a connection
+	 * merely idle may be closed by the server's wait_timeout) */
+	if (net && busy && i == c->target && c->step != STEP_NONE)
+		dbr_server_lost(srv, why);
 	if (!busy) {
 		/* Nothing to answer: a session whose state is gone ends as a
 		 * direct connection to the server would. */
@@ -1258,13 +1327,12 @@ slot_failed(struct dbr_bconn *bc, struct dbr_server *srv, const char *why,
 	}
 	/* Nothing reached the client: a read, or a command that never left,
 	 * runs again elsewhere. A write that may have run does not. */
-	if (!had_state && (!sent || i == SLOT_REPLICA) &&
+	if (!had_state && (!sent || i == SLOT_REPLICA || read_retryable(c)) &&
 	    c->retries++ < MAX_RETRIES) {
 		log_info("client %s (%u): server %s failed (%s); %s again",
 		    c->peer, c->conn_id, name, why, mysql_cmd_name(cmd_code(c)));
 		c->seq = (uint8_t)(c->cmd_seq + 1);
-		if (i == SLOT_REPLICA)
-			c->target = SLOT_PRIMARY;
+		c->target = retry_target(c, i, srv);
 		route_go(c);
 		return;
 	}

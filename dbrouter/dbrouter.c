@@ -44,6 +44,15 @@ role_of(const struct dbr_health *h)
 	return h->read_only ? ROLE_UNKNOWN : ROLE_PRIMARY;
 }
 
+/* A good check that began before a connection to s failed says nothing
+ * of s now: it does not count towards rise. */
+static bool
+check_predates_loss(const struct dbr_server *s)
+{
+	return s->lost_at != 0 &&
+	    ev_now(dbr_loop(s->dbr)) - s->check_ms <= s->lost_at;
+}
+
 void
 dbr_server_checked(struct dbr_server *s, bool ok, const char *why)
 {
@@ -60,13 +69,20 @@ dbr_server_checked(struct dbr_server *s, bool ok, const char *why)
 		if (s->health.lag >= 0 &&
 		    (uint64_t)s->health.lag * 1000 <= d->conf->max_lag_ms)
 			s->lag_ok_at = ev_now(dbr_loop(d));
-		if (!s->up && ++s->ok_run >= d->conf->rise)
+		if (!s->up && !check_predates_loss(s) &&
+		    ++s->ok_run >= d->conf->rise) {
 			s->up = true;
+			s->lost_at = 0;
+		}
 		s->role = role_of(&s->health);
 	} else {
 		s->check_failures++;
 		s->ok_run = 0;
-		if (s->up && ++s->fail_run >= d->conf->fall)
+		/* counted while down too: the monitor's own word on a server
+		 * marked down passively (dbr_server_confirmed_down) */
+		if (s->fail_run < d->conf->fall)
+			s->fail_run++;
+		if (s->up && s->fail_run >= d->conf->fall)
 			s->up = false;
 	}
 	if (s->up != was)
@@ -77,6 +93,51 @@ dbr_server_checked(struct dbr_server *s, bool ok, const char *why)
 	gauge_set(metric_with(d->m_read_only, v), s->health.read_only ? 1 : 0);
 	gauge_set(metric_with(d->m_lag, v), (double)s->health.lag);
 	dbr_failover_checked(s, ok);	/* roles, the writer, failover */
+}
+
+bool
+dbr_server_confirmed_down(const struct dbr_server *s)
+{
+	return !s->up && s->fail_run >= s->dbr->conf->fall;
+}
+
+void
+dbr_server_lost(struct dbr_server *s, const char *why)
+{
+	struct dbr	*d = s->dbr;
+	const char	*v[2];
+
+	s->lost_at = ev_now(dbr_loop(d));
+	s->ok_run = 0;
+	/* even when already down: the monitor checks again now */
+	ev_defer(dbr_loop(d), &s->lost_kick);
+	if (!s->up)
+		return;
+	s->up = false;
+	s->passive_downs++;
+	snprintf(s->check_result, sizeof(s->check_result), "passive: %s", why);
+	log_warnx("server %s is down: a backend connection failed: %s "
+	    "(passive; the monitor checks it now)", s->name, why);
+	server_labels(s, v);
+	counter_inc(metric_with(d->m_passive, v));
+	gauge_set(metric_with(d->m_up, v), 0);
+}
+
+/* The rest of dbr_server_lost, from the loop: the caller may be deep in
+ * a session's routing. */
+static void
+lost_kick(struct ev_loop *loop, void *arg)
+{
+	struct dbr_server *s = arg;
+
+	(void)loop;
+	dbr_mon_check_now(s->mon);
+	if (s->up)
+		return;
+	dbr_bconns_close_idle(s);
+	while (s->waiters != NULL)
+		dbr_server_slot_free(s);	/* they choose again */
+	dbr_failover_lost(s);
 }
 
 /* Each second: queries per second per server, for status. */
@@ -126,6 +187,9 @@ metrics_setup(struct dbr *d, char *err, size_t errlen)
 	d->m_lag = metrics_gauge(m, "server_replication_lag_seconds",
 	    "Seconds_Behind_Master at the last good check; -1 when the "
 	    "server does not replicate or the lag is unknown.", sl);
+	d->m_passive = metrics_counter(m, "passive_downs_total",
+	    "Servers marked down because a backend connection to them "
+	    "failed (refused, reset, timed out, lost mid-command).", sl);
 	d->m_checks = metrics_counter(m, "checks_total",
 	    "Monitor checks by server and result (ok, failed).",
 	    (const char *const[]){ "server", "result", NULL });
@@ -147,7 +211,7 @@ metrics_setup(struct dbr *d, char *err, size_t errlen)
 	if (d->m_up == NULL || d->m_read_only == NULL || d->m_lag == NULL ||
 	    d->m_checks == NULL || d->m_queries == NULL || d->m_ryw == NULL ||
 	    d->m_clients == NULL || d->m_backends == NULL ||
-	    d->m_client_errors == NULL ||
+	    d->m_client_errors == NULL || d->m_passive == NULL ||
 	    metrics_on_render(m, render_backends, d) == -1)
 		return seterr(err, errlen, "metrics registration failed");
 	return 0;
@@ -166,6 +230,7 @@ server_new(struct dbr *d, struct dbr_server_conf *sc)
 	s->health.lag = -1;
 	s->fo_semi_role = -1;	/* ---- failover ---- */
 	snprintf(s->check_result, sizeof(s->check_result), "not checked yet");
+	ev_deferred_init(&s->lost_kick, lost_kick, s);
 	return s;
 }
 
@@ -186,6 +251,7 @@ server_free(struct dbr *d, struct dbr_server *s)
 		route_resume(c);
 	}
 	dbr_mon_free(s->mon);
+	ev_defer_cancel(dbr_loop(d), &s->lost_kick);
 	free(s);
 }
 
@@ -347,7 +413,7 @@ dbr_status(struct service *svc, struct ctl_conn *cc)
 		    "replicating %s, io %s, sql %s, lag %s, gtid_current %s, "
 		    "gtid_slave %s, checks %llu, failed %llu, check %llums, "
 		    "admin %s, backends %u busy %u idle of %u, qps %.0f, "
-		    "queries %llu, check: %s\n", s->name, s->conf->addr_str,
+		    "queries %llu, passive downs %llu, check: %s\n", s->name, s->conf->addr_str,
 		    s->up ? "up" : "down", role_names[s->role], h->read_only,
 		    h->replicating ? "yes" : "no",
 		    h->io_running ? "yes" : "no", h->sql_running ? "yes" : "no",
@@ -357,7 +423,8 @@ dbr_status(struct service *svc, struct ctl_conn *cc)
 		    (unsigned long long)s->check_failures,
 		    (unsigned long long)s->check_ms, admin_names[s->admin],
 		    dbr_bconns_busy(s), s->nidle, d->conf->backend_max, s->qps,
-		    (unsigned long long)s->queries, s->check_result);
+		    (unsigned long long)s->queries,
+		    (unsigned long long)s->passive_downs, s->check_result);
 	}
 }
 

@@ -44,6 +44,10 @@
 #   db_read_only NAME 0|1    SET GLOBAL read_only and keep it across restarts
 #   db_keep_read_only NAME 0|1  only the "across restarts" part (role.cnf)
 #   db_change_master_sql PORT   the CHANGE MASTER TO ... for a primary on PORT
+#   db_router_conf NAME..    dbrouter.conf lines: a server per NAME (TCP),
+#                            the monitor as db_users' dbrouter (its password
+#                            file made in $T_DIR), checks every 300ms, fall
+#                            2, rise 2
 #   db_slave_running NAME    both replication threads say Yes
 #   db_semisync NAME         enable semi-sync master+slave at run time
 #   db_gtid NAME             @@gtid_current_pos
@@ -59,6 +63,7 @@
 #                            INSERT was acknowledged go to db_writer_acked
 #   db_writer_stop TAG       finish the current INSERT and stop
 #   db_writer_acked TAG      file of acknowledged ids (one a line)
+#   db_writer_errors TAG     file of "id message" for each failed INSERT
 #   db_writer_missing NAME TAG  acknowledged ids absent on NAME (none: empty)
 #   db_sysbench_prepare PORT [ARGS..]   sysbench oltp tables in sbtest as app
 #   db_sysbench_run HOST PORT TEST THREADS SECS [ARGS..]   run sysbench; prints
@@ -353,6 +358,18 @@ CREATE USER 'repl'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('repl
 GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%';"
 }
 
+# dbrouter.conf lines for servers NAME.. and a quick monitor.
+db_router_conf() {
+	local s
+	printf 'routerpass\n' > "$T_DIR/monitor.pw"
+	chmod 600 "$T_DIR/monitor.pw"
+	for s in "$@"; do
+		echo "server \"$s\" \"127.0.0.1:$(db_port "$s")\""
+	done
+	printf 'monitor-user "dbrouter"\nmonitor-password-file "%s"\n' "$T_DIR/monitor.pw"
+	printf 'check-interval 300ms\ncheck-timeout 250ms\nfall 2\nrise 2\n'
+}
+
 # SQL that points a server at the primary on 127.0.0.1:PORT by GTID.
 db_change_master_sql() {
 	echo "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$1,
@@ -437,15 +454,15 @@ db_rebuild() {
 
 # Background loop: INSERT ids 1, 2, ... into app.w_TAG on PORT, log the acked.
 _db_writer() {
-	local tag=$1 port=$2 i=0 w=$T_DIR/writer-$1
+	local tag=$1 port=$2 i=0 w=$T_DIR/writer-$1 err
 	while [ ! -e "$w.stop" ]; do
 		i=$((i + 1))
-		if mariadb --no-defaults -h 127.0.0.1 -P "$port" -u app -papppass \
-		    --connect-timeout=2 -e "INSERT INTO app.w_$tag VALUES ($i)" \
-		    >/dev/null 2>&1; then
+		if err=$(mariadb --no-defaults -h 127.0.0.1 -P "$port" -u app -papppass \
+		    --connect-timeout=2 -e "INSERT INTO app.w_$tag VALUES ($i)" 2>&1); then
 			echo "$i" >> "$w.acked"
 		else
 			echo "$i" >> "$w.failed"
+			echo "$i $(printf '%s' "$err" | grep -v '^-*$' | tr '\n' ' ')" >> "$w.errors"
 		fi
 	done
 }
@@ -458,6 +475,7 @@ db_writer_start() {
 	rm -f "$w.stop"
 	: > "$w.acked"
 	: > "$w.failed"
+	: > "$w.errors"
 	# no inherited stdout: a caller's $(...) would wait for the loop's end
 	_db_writer "$tag" "$port" </dev/null >/dev/null 2>&1 &
 	echo "$!" > "$w.pid"
@@ -476,6 +494,9 @@ db_writer_stop() {
 
 # File listing writer TAG's acknowledged ids.
 db_writer_acked() { echo "$T_DIR/writer-$1.acked"; }
+
+# File of "id message" lines, one per INSERT of writer TAG that failed.
+db_writer_errors() { echo "$T_DIR/writer-$1.errors"; }
 
 # Ids writer TAG got acknowledged that server NAME does not have.
 db_writer_missing() {
