@@ -81,7 +81,7 @@ cat <<EOF
  Where to look (control sockets; run from any shell of this user):
    $BIN/lbctl -s $SITE/lb/lbd.sock status
    $BIN/webctl -s $SITE/web1/webd.sock status      (web2/ for web-02)
-   $BIN/dbctl -s $SITE/web2/dbrouter.sock status   (failover yes here)
+   $BIN/dbctl -s $SITE/web2/dbrouter.sock status   (web1/ for web-01's; one holds the failover lock)
    $BIN/fwctl -s $SITE/web1/fwd.sock show
    $BIN/agentctl -s $SITE/web1/agentd.sock status
    every daemon also answers: metrics

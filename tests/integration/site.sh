@@ -11,10 +11,9 @@
 #   lb-01  10.0.0.10    lbd (www.foobar.com on :443, TLS), fwd (lb role),
 #                       agentd
 #   web-01 10.0.0.11    webd (:8443 TLS, static + php-fpm), php-fpm,
-#                       dbrouter (failover no: it follows the writer),
-#                       MariaDB primary on :3306, fwd (web+db), agentd
-#   web-02 10.0.0.12    the same with the MariaDB replica and the dbrouter
-#                       that has failover yes
+#                       dbrouter, MariaDB primary on :3306, fwd (web+db),
+#                       agentd
+#   web-02 10.0.0.12    the same with the MariaDB replica
 #   (root ns) 10.0.0.1  receiver.py, the collector (agentd's output), the
 #                       ops host of site.conf: HTTPS on :8443
 #
@@ -24,10 +23,9 @@
 # (unprivileged, in a user namespace), shorter intervals. The certificates
 # are etc/foobar/mkcerts.sh's (the site's internal CA) in $SITE/etc/tls.
 #
-# Only one dbrouter may fail over until cooperative failover lands: two
-# would race to promote. web-02's keeps the shipped `failover yes` (it
-# lives next to the replica and survives web-01's loss); web-01's is set
-# to `failover no` and follows the writer from read_only.
+# Both dbrouters have the shipped `failover yes` with `failover-lock yes`:
+# the one holding the lock on a majority of the running servers acts, the
+# other follows the writer (dbrouter(8), Cooperative failover).
 #
 # Every daemon runs inside its host's namespace through
 # `nsenter --net=...`, which execs: the pid lib.sh records is the daemon's.
@@ -158,12 +156,8 @@ site_db() {
 
 # dbrouter on web-0N: the application's MySQL socket $SITE/webN/mysql.sock.
 site_dbrouter() {
-	local h=$1 edit=
-	# until cooperative failover lands: web-01's dbrouter only follows
-	[ "$h" = web1 ] && edit='s/^failover yes/failover no/'
-	site_conf "$h" dbrouter "$edit"
-	[ "$h" = web2 ] || grep -qx 'failover no' "$SITE/$h/dbrouter.conf" ||
-		{ fail "web-01's dbrouter.conf says failover no"; return 1; }
+	local h=$1
+	site_conf "$h" dbrouter
 	# shellcheck disable=SC2046
 	start_daemon "dbrouter-$h" $(site_nsx "$h") "$BIN/dbrouter" -f "$SITE/$h/dbrouter.conf"
 }
