@@ -524,6 +524,8 @@ drain_done(struct dbr_failover *fo, struct dbr_sql *q)
 
 /* ---- promote, repoint ---- */
 
+static void	repoint_list(struct dbr_failover *);
+
 static void
 promote_start(struct dbr_failover *fo)
 {
@@ -537,7 +539,13 @@ promote_start(struct dbr_failover *fo)
 	}
 	dbr_sql_add(q, "STOP SLAVE");
 	dbr_sql_add(q, "RESET SLAVE ALL");
-	if (fo->d->conf->fo.semi_sync)
+	/* Semi-sync master only with a replica to acknowledge: with none up
+	 * (two servers, one dead) the first commits would each wait the whole
+	 * rpl_semi_sync_master_timeout for nothing. The repair turns it on
+	 * once a replica follows the new primary (fo_semi_needed). */
+	repoint_list(fo);
+	fo->promote_semi = fo->d->conf->fo.semi_sync && fo->ntodo > 0;
+	if (fo->promote_semi)
 		dbr_sql_add(q, "SET GLOBAL rpl_semi_sync_master_enabled=ON");
 	dbr_sql_add(q, "SET GLOBAL read_only=0");
 	fo->sel = dbr_sql_add(q, "SELECT @@gtid_current_pos AS cur");
@@ -592,10 +600,10 @@ promote_done(struct dbr_failover *fo, struct dbr_sql *q)
 	    cur != NULL ? cur : "");
 	snprintf(fo->promoted_from, sizeof(fo->promoted_from), "%s", fo->old);
 	fo_did(fo, "promoted %s (STOP SLAVE, RESET SLAVE ALL,%s read_only=0) "
-	    "at %s", fo->target, fo->d->conf->fo.semi_sync ?
+	    "at %s", fo->target, fo->promote_semi ?
 	    " semi-sync master on," : "", fo->promote_pos[0] ?
 	    fo->promote_pos : "-");
-	s->fo_semi_role = fo->d->conf->fo.semi_sync ? ROLE_PRIMARY : -1;
+	s->fo_semi_role = fo->promote_semi ? ROLE_PRIMARY : -1;
 	s->fo_note[0] = '\0';
 	fo_writer_set(fo->d, s, "%s: %s promoted in place of %s",
 	    fo_job_names[fo->job], s->name, fo->old);

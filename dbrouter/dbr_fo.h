@@ -68,6 +68,7 @@ struct dbr_failover {
 	/* switchover */
 	char		 fence_pos[DBR_GTID_MAX];
 	bool		 promoting;	/* PH_PROMOTE began: rollback repoints */
+	bool		 promote_semi;	/* semi-sync master on at promotion */
 	int		 rollback_i;
 	bool		 rollback_ok;
 	char		 why[512];	/* why the switchover failed */

@@ -25,13 +25,32 @@ fo_needs_rejoin(struct dbr *d, struct dbr_server *s)
 	return !s->health.replicating || !fo_replicates_from(s, d->writer);
 }
 
-/* The role semi-sync must be set up for on s, or -1. */
+/* Some up server replicates from the writer w. */
+static bool
+writer_followed(struct dbr *d, struct dbr_server *w)
+{
+	int	 i;
+
+	for (i = 0; i < d->nservers; i++) {
+		struct dbr_server *s = d->servers[i];
+
+		if (s != w && s->up && s->health.replicating &&
+		    fo_replicates_from(s, w))
+			return true;
+	}
+	return false;
+}
+
+/* The role semi-sync must be set up for on s, or -1. The writer's
+ * master side waits for a replica that follows it: without one, every
+ * first commit would wait rpl_semi_sync_master_timeout for nothing. */
 int
 fo_semi_needed(struct dbr *d, struct dbr_server *s)
 {
 	if (!s->up || s->ok_run == 0 || !s->fo_fresh)
 		return -1;
-	if (s == d->writer && s->fo_semi_role != ROLE_PRIMARY)
+	if (s == d->writer && s->fo_semi_role != ROLE_PRIMARY &&
+	    writer_followed(d, s))
 		return ROLE_PRIMARY;
 	if (s != d->writer && s->role == ROLE_REPLICA &&
 	    fo_replicates_from(s, d->writer) && s->fo_semi_role != ROLE_REPLICA)
