@@ -21,10 +21,15 @@ for port in 22 80 443 3306 8443; do
 done
 ok "clients reach the host before any firewall" conn out 203.0.113.1 22
 
-# The role policy as shipped, with the test's control socket.
+# The role policy as shipped, with the test's control socket, and the
+# site's addresses (etc/foobar/site.conf's plan) moved to this test's
+# namespaces: lb-01 10.0.0.10 is ns lb, web-01 10.0.0.11 is ns web.
 role() {
 	{ echo "control \"$SOCK\""; echo "state-file \"$T_DIR/fwd.bans\"";
-	  cat "$STACKD_SRC/etc/fwd/$1.conf"; } > "$CONF"
+	  sed -e 's/"10\.0\.0\.10"/"198.51.100.10"/' -e 's/"10\.0\.0\.11"/"198.51.100.21"/' \
+	      -e 's/"10\.0\.0\.12"/"198.51.100.22"/' "$STACKD_SRC/etc/fwd/$1.conf"; } > "$CONF"
+	grep -q '10\.0\.0\.1[0-2]' "$CONF" && { fail "role $1: a site address left unmapped"; return 1; }
+	return 0
 }
 
 # ---- check mode ----
